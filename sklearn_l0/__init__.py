@@ -1,0 +1,13 @@
+"""sklearn-l0: L0-regularized linear models and neural networks for scikit-learn.
+
+Implements *Learning Sparse Neural Networks through L0 Regularization*
+(Louizos, Welling & Kingma, ICLR 2018) with hard concrete gates in PyTorch.
+"""
+
+from ._base import AllFeaturesPrunedWarning
+from .feature_selection import L0Selector
+from .linear_model import L0Classifier, L0Regressor
+
+__version__ = "0.1.0"
+
+__all__ = ["AllFeaturesPrunedWarning", "L0Classifier", "L0Regressor", "L0Selector", "__version__"]

@@ -1,0 +1,280 @@
+"""Estimator plumbing shared by every estimator of the library.
+
+Data flow of ``fit``: validate (sklearn's helpers) -> standardize X -> tensors
+on the device -> build or reuse the gated module -> :func:`~sklearn_l0.training.train`
+-> export numpy arrays as fitted attributes. Subclasses say what the target is
+(:meth:`L0BaseEstimator._prepare_target`), which module to build
+(:meth:`L0BaseEstimator._build_module`) and what to export
+(:meth:`L0BaseEstimator._export`); everything else lives here once.
+"""
+
+from __future__ import annotations
+
+import numbers
+import secrets
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+import torch
+from sklearn.base import BaseEstimator
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, InvalidParameterError, StrOptions
+from sklearn.utils.sparsefuncs import mean_variance_axis
+from sklearn.utils.validation import _check_sample_weight, validate_data
+
+from .training import Dataset, LossFn, refit, train
+
+_DTYPE = torch.float32
+
+
+class AllFeaturesPrunedWarning(UserWarning):
+    """Every input feature was pruned: the model predicts a constant."""
+
+
+# ----------------------------------------------------------------------------- device, seeds
+
+
+def resolve_device(device: str | torch.device) -> torch.device:
+    """Turn the ``device`` parameter into a ``torch.device``, with clear errors.
+
+    ``"auto"`` is CUDA when available, else the CPU.
+    """
+    if isinstance(device, str) and device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, TypeError, ValueError) as exc:
+        raise InvalidParameterError(
+            f"The 'device' parameter must be 'auto', 'cpu', 'cuda', 'cuda:<index>' or a "
+            f"torch.device; got {device!r}."
+        ) from exc
+    if dev.type == "cuda":
+        if not torch.cuda.is_available():
+            raise ValueError(
+                f"device={device!r} was requested but CUDA is not available on this machine "
+                "(available: 'cpu'). Use device='cpu' or device='auto'."
+            )
+        n = torch.cuda.device_count()
+        if dev.index is not None and dev.index >= n:
+            raise ValueError(
+                f"device={device!r} was requested but this machine has {n} CUDA device(s) "
+                f"(available: {', '.join(f'cuda:{i}' for i in range(n))})."
+            )
+    elif dev.type != "cpu":
+        raise ValueError(f"device={device!r} is not supported; use 'cpu', 'cuda' or 'auto'.")
+    return dev
+
+
+def make_generator(random_state, device: torch.device) -> torch.Generator:
+    """A local torch generator seeded from ``random_state`` (global RNGs untouched).
+
+    ``None`` takes fresh OS entropy (numpy's global RandomState is *not* drawn
+    from); an int seeds directly; a ``RandomState`` instance is drawn from.
+    """
+    if random_state is None:
+        seed = secrets.randbits(63)
+    elif isinstance(random_state, numbers.Integral):
+        seed = int(random_state)
+    else:
+        seed = int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
+    gen = torch.Generator(device=device)
+    gen.manual_seed(seed)
+    return gen
+
+
+# ----------------------------------------------------------------------------- data
+
+
+@dataclass
+class Standardization:
+    """Per-column affine map ``(x - mean) / scale`` applied before training."""
+
+    mean: np.ndarray
+    scale: np.ndarray
+
+
+def _safe_scale(std: np.ndarray, mean: np.ndarray) -> np.ndarray:
+    """Standard deviations with (numerically) constant columns mapped to 1."""
+    std = np.asarray(std, dtype=np.float64).copy()
+    std[std <= 1e-10 * np.maximum(1.0, np.abs(mean))] = 1.0
+    return std
+
+
+def _weighted_mean_std(Xt: torch.Tensor, w: np.ndarray, center: bool, chunk: int = 65536):
+    """Weighted column mean and std (about 0 when not ``center``) of a device tensor.
+
+    Accumulates in float64 over row chunks, so no full-size temporary is made.
+    """
+    wt = torch.as_tensor(w, dtype=torch.float64, device=Xt.device)
+    total = wt.sum()
+    s1 = torch.zeros(Xt.shape[1], dtype=torch.float64, device=Xt.device)
+    if center:
+        for i in range(0, Xt.shape[0], chunk):
+            s1 += wt[i : i + chunk] @ Xt[i : i + chunk].double()
+    mean = s1 / total
+    s2 = torch.zeros_like(s1)
+    for i in range(0, Xt.shape[0], chunk):
+        s2 += wt[i : i + chunk] @ (Xt[i : i + chunk].double() - mean).square()
+    return mean.cpu().numpy(), (s2 / total).sqrt().cpu().numpy()
+
+
+def standardize_to_device(
+    X, sample_weight: np.ndarray, device: torch.device, center: bool = True
+) -> tuple[torch.Tensor, Standardization]:
+    """Copy X to the device as float32 with zero-mean, unit-variance columns.
+
+    Dense X is centered (when ``center``) and scaled on a private copy: the
+    caller's array is never written. Sparse X is only scaled, to stay sparse;
+    the intercept then absorbs the column means. Constant columns keep scale 1.
+    """
+    if sp.issparse(X):
+        mean, var = mean_variance_axis(sp.csr_matrix(X), axis=0, weights=sample_weight)
+        scale = _safe_scale(np.sqrt(var), mean)
+        coo = sp.coo_matrix(X, dtype=np.float64).multiply(1.0 / scale).tocoo()
+        coo.sum_duplicates()
+        indices = torch.from_numpy(np.vstack([coo.row, coo.col]).astype(np.int64))
+        values = torch.from_numpy(coo.data.astype(np.float32))
+        Xt = torch.sparse_coo_tensor(
+            indices, values, size=coo.shape, is_coalesced=True, check_invariants=False
+        ).to(device)
+        return Xt, Standardization(np.zeros(X.shape[1]), scale)
+    Xt = torch.tensor(np.asarray(X), dtype=_DTYPE, device=device)  # always a copy
+    mean, std = _weighted_mean_std(Xt, sample_weight, center)
+    scale = _safe_scale(std, mean)
+    Xt.sub_(torch.as_tensor(mean, dtype=_DTYPE, device=device))
+    Xt.div_(torch.as_tensor(scale, dtype=_DTYPE, device=device))
+    return Xt, Standardization(mean, scale)
+
+
+def weighted_mean_std(
+    y: np.ndarray, sample_weight: np.ndarray, center: bool = True
+) -> Standardization:
+    """Weighted column mean and (constant-safe) std of a small 2-D array.
+
+    Without ``center`` the mean is 0 and the std is the root mean square.
+    """
+    mean = np.average(y, axis=0, weights=sample_weight) if center else np.zeros(y.shape[1])
+    std = np.sqrt(np.average((y - mean) ** 2, axis=0, weights=sample_weight))
+    return Standardization(mean, _safe_scale(std, mean))
+
+
+# ----------------------------------------------------------------------------- estimator base
+
+
+class L0BaseEstimator(BaseEstimator):
+    """Shared ``fit`` for estimators trained with hard concrete gates.
+
+    Subclasses define ``__init__`` (parameters only) and three hooks:
+
+    - ``_prepare_target(y, sample_weight) -> (y_array, n_outputs, loss_fn)``,
+      setting target-related attributes such as ``classes_``;
+    - ``_build_module(n_features, n_outputs, generator) -> nn.Module``;
+    - ``_export(module, x_std)``: set the numpy fitted attributes.
+    """
+
+    _parameter_constraints: dict = {
+        "alpha": [Interval(numbers.Real, 0, None, closed="left")],
+        "weight_decay": [Interval(numbers.Real, 0, None, closed="left")],
+        "max_iter": [Interval(numbers.Integral, 1, None, closed="left")],
+        "tol": [Interval(numbers.Real, 0, None, closed="left")],
+        "n_iter_no_change": [Interval(numbers.Integral, 1, None, closed="left")],
+        "learning_rate": [Interval(numbers.Real, 0, None, closed="neither")],
+        "batch_size": [StrOptions({"auto"}), Interval(numbers.Integral, 1, None, closed="left")],
+        "temperature": [Interval(numbers.Real, 0, None, closed="neither")],
+        "device": [str, torch.device],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+        "warm_start": ["boolean"],
+    }
+
+    # ---- hooks
+    def _prepare_target(self, y, sample_weight):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _build_module(self, n_features, n_outputs, generator):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _export(self, module, x_std: Standardization) -> None:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _batch_size(self, n_samples: int) -> int:
+        return n_samples if self.batch_size == "auto" else min(self.batch_size, n_samples)
+
+    # ---- fit template
+    def _fit(self, X, y, sample_weight, *, refit_support: bool):
+        X, y = validate_data(
+            self,
+            X,
+            y,
+            accept_sparse=("csr", "csc"),
+            dtype=(np.float64, np.float32),
+            multi_output=True,
+            y_numeric=False,
+        )
+        sample_weight = _check_sample_weight(
+            sample_weight, X, dtype=np.float64, ensure_non_negative=True
+        )
+        if not sample_weight.sum() > 0:
+            raise ValueError("sample_weight must have a positive sum; all weights are zero.")
+        sample_weight = sample_weight / sample_weight.mean()
+
+        y_arr, n_outputs, loss_fn = self._prepare_target(y, sample_weight)
+        device = resolve_device(self.device)
+        generator = make_generator(self.random_state, device)
+        Xt, x_std = standardize_to_device(X, sample_weight, device, center=self.fit_intercept)
+        data = Dataset(
+            Xt,
+            torch.as_tensor(y_arr, device=device),
+            torch.as_tensor(sample_weight, dtype=_DTYPE, device=device),
+        )
+
+        module = self._build_module(X.shape[1], n_outputs, generator).to(device)
+        state = getattr(self, "_module_state", None) if self.warm_start else None
+        if state is not None:
+            if {k: v.shape for k, v in state.items()} != {
+                k: tuple(v.shape) for k, v in module.state_dict().items() if v is not None
+            }:
+                raise ValueError(
+                    "warm_start=True but the data's shape differs from the previous fit "
+                    f"({X.shape[1]} features, {n_outputs} outputs); refit with warm_start=False."
+                )
+            module.load_state_dict({k: torch.as_tensor(v) for k, v in state.items()}, strict=False)
+
+        history, _ = train(
+            module,
+            loss_fn,
+            data,
+            max_iter=self.max_iter,
+            tol=self.tol,
+            n_iter_no_change=self.n_iter_no_change,
+            learning_rate=self.learning_rate,
+            batch_size=self._batch_size(X.shape[0]),
+            generator=generator,
+            verbose=self.verbose,
+        )
+        if refit_support:
+            refit(module, loss_fn, data)
+        self._export(module, x_std)
+        self.n_iter_ = history.n_iter
+        self.loss_curve_ = np.asarray(history.loss_curve)
+        self.n_gates_open_curve_ = np.asarray(history.n_open_curve, dtype=np.int64)
+        self._module_state = {
+            k: v.detach().cpu().numpy()
+            for k, v in module.state_dict().items()
+            if v is not None and not k.endswith("frozen_mask")
+        }
+        if not self.support_.any() and X.shape[1] > 0:
+            warnings.warn(
+                f"alpha={self.alpha} pruned every feature: the model predicts a constant "
+                "(the intercept). Lower alpha to keep features.",
+                AllFeaturesPrunedWarning,
+                stacklevel=3,
+            )
+        return self
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags

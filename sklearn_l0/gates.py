@@ -1,0 +1,182 @@
+"""Hard concrete gates (Louizos, Welling & Kingma, ICLR 2018, section 3).
+
+Every prunable group ``j`` (an input feature, a hidden unit) is multiplied by a
+gate ``z_j`` in ``[0, 1]``. During training the gate is a sample of the *hard
+concrete* distribution with a learned location ``log_alpha_j``::
+
+    u ~ U(0, 1)
+    s = sigmoid((log u - log(1 - u) + log_alpha) / beta)
+    z = clamp(s * (zeta - gamma) + gamma, 0, 1)
+
+The stretch to ``(gamma, zeta)`` followed by the clamp puts a point mass on
+exactly 0 and exactly 1, and the probability that a gate is non-zero has the
+closed form ``sigmoid(log_alpha - beta * log(-gamma / zeta))``: a
+differentiable surrogate of the L0 norm. At test time the gate is the
+deterministic ``clamp(sigmoid(log_alpha) * (zeta - gamma) + gamma, 0, 1)``,
+which is exactly zero when ``log_alpha`` is low enough.
+
+The functions here are plain torch; :class:`HardConcreteGate` holds the
+parameters and is what the networks use.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+BETA = 2.0 / 3.0
+"""Temperature of the concrete distribution (paper's default)."""
+GAMMA = -0.1
+"""Lower end of the stretched interval (paper's default)."""
+ZETA = 1.1
+"""Upper end of the stretched interval (paper's default)."""
+LOG_ALPHA_RANGE = (math.log(1e-2), math.log(1e2))
+"""Range ``log_alpha`` is clamped to after every step, as the authors do."""
+_EPS = 1e-6
+
+
+def sample_gates(
+    log_alpha: torch.Tensor,
+    *,
+    beta: float = BETA,
+    gamma: float = GAMMA,
+    zeta: float = ZETA,
+    generator: torch.Generator | None = None,
+    n_samples: int | None = None,
+) -> torch.Tensor:
+    """Draw hard concrete gates (training mode), differentiable in ``log_alpha``.
+
+    Parameters
+    ----------
+    log_alpha : tensor of shape (n_gates,)
+        Location parameters.
+    beta, gamma, zeta : float
+        Temperature and stretch interval.
+    generator : torch.Generator, optional
+        Source of the uniform noise (on ``log_alpha``'s device).
+    n_samples : int, optional
+        If given, draw that many independent gate vectors, shape
+        ``(n_samples, n_gates)``; otherwise one vector of shape ``(n_gates,)``.
+
+    Returns
+    -------
+    z : tensor with values in [0, 1]
+    """
+    shape = log_alpha.shape if n_samples is None else (n_samples, *log_alpha.shape)
+    u = torch.rand(shape, generator=generator, device=log_alpha.device, dtype=log_alpha.dtype)
+    # logit(u) = log u - log(1 - u): the logistic noise of the concrete distribution.
+    s = torch.sigmoid((torch.logit(u, eps=_EPS) + log_alpha) / beta)
+    return torch.clamp(s * (zeta - gamma) + gamma, 0.0, 1.0)
+
+
+def deterministic_gates(
+    log_alpha: torch.Tensor, *, gamma: float = GAMMA, zeta: float = ZETA
+) -> torch.Tensor:
+    """Test-time gates ``clamp(sigmoid(log_alpha) * (zeta - gamma) + gamma, 0, 1)``.
+
+    Exactly zero where ``log_alpha <= log(-gamma / zeta)`` (about -2.398 with
+    the default constants) and exactly one where ``log_alpha`` is high enough.
+    """
+    return torch.clamp(torch.sigmoid(log_alpha) * (zeta - gamma) + gamma, 0.0, 1.0)
+
+
+def prob_nonzero(
+    log_alpha: torch.Tensor,
+    *,
+    beta: float = BETA,
+    gamma: float = GAMMA,
+    zeta: float = ZETA,
+) -> torch.Tensor:
+    """Closed-form probability that a sampled gate is non-zero (expected L0 per gate).
+
+    ``P(z != 0) = sigmoid(log_alpha - beta * log(-gamma / zeta))``; summed over
+    gates it is the differentiable L0 penalty of the paper (eq. 12).
+    """
+    return torch.sigmoid(log_alpha - beta * math.log(-gamma / zeta))
+
+
+def log_alpha_for_drop_rate(drop_rate: float) -> float:
+    """Initial ``log_alpha`` that opens a gate with probability ``1 - drop_rate``.
+
+    The authors initialise ``log_alpha = log(1 - p) - log(p)`` with drop rate
+    ``p`` (0.2 for inputs, 0.5 for hidden units in their MLP).
+    """
+    return math.log(1.0 - drop_rate) - math.log(drop_rate)
+
+
+class HardConcreteGate(nn.Module):
+    """A vector of hard concrete gates with learned locations.
+
+    In training mode calling the module draws gates with :func:`sample_gates`;
+    in eval mode it returns :func:`deterministic_gates`. :meth:`freeze` fixes
+    the gates to a given 0/1 mask (used to refit on a selected support).
+
+    Parameters
+    ----------
+    n_gates : int
+        Number of gates (prunable groups).
+    drop_rate : float, default=0.2
+        Initial probability-like drop rate used to set ``log_alpha``.
+    beta, gamma, zeta : float
+        Temperature and stretch interval; the paper's values by default.
+    per_sample : bool, default=False
+        Draw an independent gate vector per example (lower-variance
+        gradients) instead of one per mini-batch (the paper's default).
+    """
+
+    def __init__(
+        self,
+        n_gates: int,
+        *,
+        drop_rate: float = 0.2,
+        beta: float = BETA,
+        gamma: float = GAMMA,
+        zeta: float = ZETA,
+        per_sample: bool = False,
+    ) -> None:
+        super().__init__()
+        self.beta, self.gamma, self.zeta = float(beta), float(gamma), float(zeta)
+        self.per_sample = per_sample
+        self.generator: torch.Generator | None = None
+        self.log_alpha = nn.Parameter(torch.full((n_gates,), log_alpha_for_drop_rate(drop_rate)))
+        self.register_buffer("frozen_mask", None)
+
+    def forward(self, n_samples: int | None = None) -> torch.Tensor:
+        """Gates for one forward pass: sampled (training), deterministic (eval) or frozen."""
+        if self.frozen_mask is not None:
+            return self.frozen_mask
+        if not self.training:
+            return deterministic_gates(self.log_alpha, gamma=self.gamma, zeta=self.zeta)
+        return sample_gates(
+            self.log_alpha,
+            beta=self.beta,
+            gamma=self.gamma,
+            zeta=self.zeta,
+            generator=self.generator,
+            n_samples=n_samples if self.per_sample else None,
+        )
+
+    def prob_nonzero(self) -> torch.Tensor:
+        """Probability that each gate is non-zero (differentiable)."""
+        if self.frozen_mask is not None:
+            return self.frozen_mask
+        return prob_nonzero(self.log_alpha, beta=self.beta, gamma=self.gamma, zeta=self.zeta)
+
+    def deterministic(self) -> torch.Tensor:
+        """Test-time gate values (no gradient); the 0/1 mask when frozen."""
+        if self.frozen_mask is not None:
+            return self.frozen_mask
+        with torch.no_grad():
+            return deterministic_gates(self.log_alpha, gamma=self.gamma, zeta=self.zeta)
+
+    @torch.no_grad()
+    def constrain_(self) -> None:
+        """Clamp ``log_alpha`` to :data:`LOG_ALPHA_RANGE` (call after each step)."""
+        self.log_alpha.clamp_(*LOG_ALPHA_RANGE)
+
+    def freeze(self, mask: torch.Tensor | None) -> None:
+        """Fix the gates to ``mask`` (0/1 floats), or unfreeze with ``None``."""
+        self.frozen_mask = None if mask is None else mask.to(self.log_alpha)
+        self.log_alpha.requires_grad_(mask is None)

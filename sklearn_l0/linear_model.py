@@ -1,0 +1,421 @@
+"""Linear models with an L0 penalty on the input features.
+
+Both estimators fit ``output = X @ coef_.T + intercept_`` with one hard
+concrete gate per input feature, shared by every output (a feature is either
+used for all targets/classes or for none).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.special import expit, log_expit, log_softmax, softmax
+from sklearn.base import ClassifierMixin, MultiOutputMixin, RegressorMixin, _fit_context
+from sklearn.utils.extmath import safe_sparse_dot
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from ._base import L0BaseEstimator, Standardization, weighted_mean_std
+from .gates import BETA, HardConcreteGate, prob_nonzero
+from .networks import GatedLinear
+from .training import binary_log_loss, multinomial_log_loss, squared_loss
+
+_COMMON_PARAMS_DOC = """
+    alpha : float, default=0.01
+        Strength of the L0 penalty (the paper's lambda): the price of keeping
+        one feature, in units of the data loss. For :class:`L0Regressor` the
+        loss is the mean squared error on the internally standardized target,
+        so ``alpha=0.01`` keeps a feature only if it lowers the mean squared
+        error by about 1% of the target's variance. For :class:`L0Classifier`
+        the loss is the mean log-loss in nats, so ``alpha=0.01`` keeps a
+        feature only if it lowers the mean log-loss by about 0.01 nats. The
+        meaning does not depend on the number of samples or on the units of
+        X and y. ``alpha=0`` keeps every feature. Pick it by cross-validation
+        (``GridSearchCV`` over a log grid such as ``np.logspace(-4, -1, 10)``).
+    weight_decay : float, default=1e-4
+        L2 strength on the coefficients of standardized features. During
+        training it is the paper's expected L2 under the gates,
+        ``weight_decay / 2 * sum_j P(z_j != 0) * ||w_j||^2``; during the refit
+        it is a plain ridge penalty.
+    fit_intercept : bool, default=True
+        Whether to fit an intercept. When False, X and y are scaled but not
+        centered, and the model passes through the origin.
+    refit : bool, default=True
+        After the gates settle, re-estimate the coefficients on the selected
+        support without the L0 penalty (ridge with ``weight_decay``; least
+        squares or logistic regression when it is 0), by full-batch L-BFGS.
+        This removes the shrinkage that the stochastic gates put on the kept
+        coefficients, so predictions are usually better; with ``refit=False``
+        the coefficients are the trained weights times the test-time gates,
+        which can be slightly shrunk but are exactly what the gated model
+        learned. Selection (``support_``) is the same either way.
+    max_iter : int, default=1000
+        Maximum number of epochs (passes over the data). With the default
+        full-batch training an epoch is one optimizer step.
+    tol : float, default=1e-4
+        Training stops when the objective evaluated with the test-time gates
+        has not improved by at least ``tol`` for ``n_iter_no_change`` epochs
+        and the set of selected features has not changed in that time.
+    n_iter_no_change : int, default=50
+        Patience of the stopping rule, in epochs (checked every 10 optimizer
+        steps).
+    learning_rate : float, default=0.05
+        Step size of the Adam optimizer.
+    batch_size : int or "auto", default="auto"
+        Mini-batch size. ``"auto"`` trains full batch (the data are moved to
+        the device once).
+    temperature : float, default=2/3
+        Temperature ``beta`` of the hard concrete distribution.
+    device : str or torch.device, default="auto"
+        Where to train: ``"auto"`` (CUDA when available, else CPU), ``"cpu"``,
+        ``"cuda"``, ``"cuda:1"`` or a ``torch.device``. Fitted attributes are
+        numpy arrays whatever the device, so a fitted model predicts anywhere.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the gate noise. An int gives identical results on the CPU
+        across calls. Global numpy and torch random states are never used.
+    verbose : int, default=0
+        If positive, show a progress bar with the objective and the number of
+        open gates.
+    warm_start : bool, default=False
+        Start from the gates and coefficients of the previous fit.
+"""
+
+_COMMON_ATTRS_DOC = """
+    support_ : ndarray of shape (n_features_in_,), dtype=bool
+        Selected features; ``coef_`` is exactly zero outside them.
+    gate_open_proba_ : ndarray of shape (n_features_in_,)
+        Probability, under the trained hard concrete distribution, that each
+        feature's gate is non-zero. Useful to rank features; the selected
+        ones have the highest values.
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during fit, when X has string column names.
+    n_iter_ : int
+        Number of training epochs run.
+    loss_curve_ : ndarray of shape (n_iter_,)
+        Training objective (loss plus penalties) at each epoch.
+    n_gates_open_curve_ : ndarray of shape (n_iter_,)
+        Number of open test-time gates, recorded at each convergence check.
+"""
+
+
+class _L0LinearModel(L0BaseEstimator):
+    """Parameters, module and export shared by the two linear estimators."""
+
+    _parameter_constraints: dict = {
+        **L0BaseEstimator._parameter_constraints,
+        "fit_intercept": ["boolean"],
+        "refit": ["boolean"],
+    }
+
+    def __init__(
+        self,
+        alpha: float = 0.01,
+        *,
+        weight_decay: float = 1e-4,
+        fit_intercept: bool = True,
+        refit: bool = True,
+        max_iter: int = 1000,
+        tol: float = 1e-4,
+        n_iter_no_change: int = 50,
+        learning_rate: float = 0.05,
+        batch_size: int | str = "auto",
+        temperature: float = BETA,
+        device="auto",
+        random_state=None,
+        verbose: int = 0,
+        warm_start: bool = False,
+    ) -> None:
+        self.alpha = alpha
+        self.weight_decay = weight_decay
+        self.fit_intercept = fit_intercept
+        self.refit = refit
+        self.max_iter = max_iter
+        self.tol = tol
+        self.n_iter_no_change = n_iter_no_change
+        self.learning_rate = learning_rate
+        self.batch_size = batch_size
+        self.temperature = temperature
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+        self.warm_start = warm_start
+
+    def _build_module(self, n_features, n_outputs, generator):
+        # Weights start at zero (a convex start for the linear model); gates mostly open.
+        return GatedLinear(
+            n_features,
+            n_outputs,
+            bias=self.fit_intercept,
+            l0=self.alpha,
+            l2=self.weight_decay,
+            beta=self.temperature,
+        )
+
+    def _export_linear(self, module: GatedLinear, x_std: Standardization, y_scale=1.0, y_mean=0.0):
+        """coef (n_outputs, n_features) and intercept (n_outputs,) in the user's units."""
+        weight = module.effective_weight().double().cpu().numpy() / x_std.scale[:, None]
+        bias = 0.0 if module.bias is None else module.bias.detach().double().cpu().numpy()
+        coef = (weight * y_scale).T
+        intercept = y_mean + y_scale * (bias - x_std.mean @ weight)
+        gate: HardConcreteGate = module.gate
+        self.support_ = (gate.deterministic() > 0).cpu().numpy()
+        self.gate_open_proba_ = (
+            prob_nonzero(gate.log_alpha.detach(), beta=gate.beta, gamma=gate.gamma, zeta=gate.zeta)
+            .double()
+            .cpu()
+            .numpy()
+        )
+        coef[:, ~self.support_] = 0.0
+        return coef, np.broadcast_to(intercept, (coef.shape[0],)).astype(np.float64)
+
+    def _decision(self, X):
+        check_is_fitted(self)
+        X = validate_data(self, X, accept_sparse=("csr", "csc"), reset=False)
+        return safe_sparse_dot(X, np.atleast_2d(self.coef_).T, dense_output=True) + self.intercept_
+
+
+class L0Regressor(MultiOutputMixin, RegressorMixin, _L0LinearModel):
+    __doc__ = f"""Linear regression with L0-regularized feature selection.
+
+    Least squares with one hard concrete gate per feature (Louizos, Welling
+    & Kingma, 2018): the gates and the coefficients train together by
+    gradient descent and, at the end, each gate is exactly open or closed.
+    Multi-output targets share the gates, so a feature is kept for all
+    outputs or for none.
+
+    Parameters
+    ----------{_COMMON_PARAMS_DOC}
+    Attributes
+    ----------
+    coef_ : ndarray of shape (n_features_in_,) or (n_targets, n_features_in_)
+        Coefficients in the units of X and y.
+    intercept_ : float or ndarray of shape (n_targets,)
+        Intercept in the units of y.
+{_COMMON_ATTRS_DOC}
+    See Also
+    --------
+    L0Classifier : The same penalty for classification.
+    sklearn.linear_model.Lasso : The L1-penalized analogue.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_l0 import L0Regressor
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.randn(200, 20)
+    >>> y = 3 * X[:, 0] - 2 * X[:, 5] + 0.1 * rng.randn(200)
+    >>> reg = L0Regressor(alpha=0.01, random_state=0).fit(X, y)
+    >>> np.flatnonzero(reg.support_)
+    array([0, 5])
+    >>> reg.coef_[[0, 5]].round(1)
+    array([ 3., -2.])
+    """
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None):
+        """Fit the model.
+
+        Parameters
+        ----------
+        X : {{array-like, sparse matrix}} of shape (n_samples, n_features)
+            Training data. Sparse matrices (CSR/CSC) are scaled, never densified.
+        y : array-like of shape (n_samples,) or (n_samples, n_targets)
+            Target values.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights of the samples.
+
+        Returns
+        -------
+        self : L0Regressor
+            The fitted estimator.
+        """
+        return self._fit(X, y, sample_weight, refit_support=self.refit)
+
+    def _prepare_target(self, y, sample_weight):
+        y = np.asarray(y, dtype=np.float64)
+        if not np.all(np.isfinite(y)):
+            raise ValueError("Input y contains NaN or infinity.")
+        self._y_1d = y.ndim == 1
+        y2 = y.reshape(len(y), -1)
+        self._y_std = weighted_mean_std(y2, sample_weight, center=self.fit_intercept)
+        y_scaled = (y2 - self._y_std.mean) / self._y_std.scale
+        return y_scaled.astype(np.float32), y2.shape[1], squared_loss
+
+    def _export(self, module, x_std):
+        coef, intercept = self._export_linear(
+            module, x_std, y_scale=self._y_std.scale, y_mean=self._y_std.mean
+        )
+        if self._y_1d:
+            coef, intercept = coef[0], float(intercept[0])
+        self.coef_, self.intercept_ = coef, intercept
+        del self._y_std, self._y_1d
+
+    def predict(self, X):
+        """Predict with the fitted linear model.
+
+        Parameters
+        ----------
+        X : {{array-like, sparse matrix}} of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,) or (n_samples, n_targets)
+            Predicted values.
+        """
+        out = self._decision(X)
+        return out[:, 0] if np.ndim(self.coef_) == 1 else out
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        return tags
+
+
+class L0Classifier(ClassifierMixin, _L0LinearModel):
+    __doc__ = f"""Logistic regression with L0-regularized feature selection.
+
+    Binary logistic or multinomial (softmax) regression with one hard
+    concrete gate per feature, shared across classes: the coefficient
+    columns of a pruned feature are zero for every class.
+
+    Parameters
+    ----------{_COMMON_PARAMS_DOC}
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        Class labels.
+    coef_ : ndarray of shape (1, n_features_in_) or (n_classes, n_features_in_)
+        Coefficients in the units of X; one row for a binary problem.
+    intercept_ : ndarray of shape (1,) or (n_classes,)
+        Intercepts.
+{_COMMON_ATTRS_DOC}
+    See Also
+    --------
+    L0Regressor : The same penalty for regression.
+    sklearn.linear_model.LogisticRegression : L1/L2-penalized logistic regression.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_l0 import L0Classifier
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.randn(500, 20)
+    >>> y = np.where(2 * X[:, 1] - 3 * X[:, 4] + 0.5 * rng.randn(500) > 0, "yes", "no")
+    >>> clf = L0Classifier(alpha=0.01, random_state=0).fit(X, y)
+    >>> np.flatnonzero(clf.support_)
+    array([1, 4])
+    >>> clf.classes_
+    array(['no', 'yes'], dtype='<U3')
+    """
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None):
+        """Fit the model.
+
+        Parameters
+        ----------
+        X : {{array-like, sparse matrix}} of shape (n_samples, n_features)
+            Training data. Sparse matrices (CSR/CSC) are scaled, never densified.
+        y : array-like of shape (n_samples,)
+            Class labels of any type (ints, strings, ...).
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights of the samples.
+
+        Returns
+        -------
+        self : L0Classifier
+            The fitted estimator.
+        """
+        return self._fit(X, y, sample_weight, refit_support=self.refit)
+
+    def _prepare_target(self, y, sample_weight):
+        check_classification_targets(y)
+        self.classes_, y_idx = np.unique(y, return_inverse=True)
+        n_classes = len(self.classes_)
+        if n_classes < 2:
+            raise ValueError(
+                f"L0Classifier needs samples of at least 2 classes in the data; got only "
+                f"one class: {self.classes_[0]!r}."
+            )
+        if n_classes == 2:
+            return y_idx.astype(np.float32), 1, binary_log_loss
+        return y_idx.astype(np.int64), n_classes, multinomial_log_loss
+
+    def _export(self, module, x_std):
+        self.coef_, self.intercept_ = self._export_linear(module, x_std)
+
+    def decision_function(self, X):
+        """Logits of the fitted model.
+
+        Parameters
+        ----------
+        X : {{array-like, sparse matrix}} of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
+            Log-odds of the positive class (binary) or unnormalized class
+            log-probabilities (multiclass).
+        """
+        scores = self._decision(X)
+        return scores[:, 0] if scores.shape[1] == 1 else scores
+
+    def predict(self, X):
+        """Predict class labels.
+
+        Parameters
+        ----------
+        X : {{array-like, sparse matrix}} of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+            Predicted labels, taken from ``classes_``.
+        """
+        scores = self.decision_function(X)
+        idx = (scores > 0).astype(int) if scores.ndim == 1 else scores.argmax(axis=1)
+        return self.classes_[idx]
+
+    def predict_proba(self, X):
+        """Class probabilities.
+
+        Parameters
+        ----------
+        X : {{array-like, sparse matrix}} of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Probabilities, columns ordered as ``classes_``.
+        """
+        scores = self.decision_function(X)
+        if scores.ndim == 1:
+            p = expit(scores)
+            return np.column_stack([1.0 - p, p])
+        return softmax(scores, axis=1)
+
+    def predict_log_proba(self, X):
+        """Logarithm of the class probabilities (computed stably).
+
+        Parameters
+        ----------
+        X : {{array-like, sparse matrix}} of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_classes)
+            Log-probabilities, columns ordered as ``classes_``.
+        """
+        scores = self.decision_function(X)
+        if scores.ndim == 1:
+            return np.column_stack([log_expit(-scores), log_expit(scores)])
+        return log_softmax(scores, axis=1)
+
+
+__all__ = ["L0Classifier", "L0Regressor"]

@@ -1,0 +1,253 @@
+"""The one training loop, its losses, and the refit on a selected support.
+
+``train`` minimises ``data loss + module.regularization()`` with Adam over
+mini-batches on the module's device. It reads nothing back from the device
+inside an epoch: per-epoch objectives accumulate in a device buffer that is
+copied to the host once per convergence check (every ``n_iter_no_change``
+epochs).
+
+Losses take ``(output, target, weight)`` and return the weighted mean over the
+batch; weights are normalised to mean 1 over the training set beforehand.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from sklearn.exceptions import ConvergenceWarning
+from torch import nn
+
+from .gates import HardConcreteGate
+
+CHECK_STEPS = 10
+"""Fewest optimizer steps between two convergence checks (a check costs one sync)."""
+
+LossFn = Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]
+
+
+def squared_loss(out: torch.Tensor, y: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
+    """Weighted mean squared error, averaged over outputs."""
+    return (w * (out - y).square().mean(dim=1)).mean()
+
+
+def binary_log_loss(out: torch.Tensor, y: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
+    """Weighted mean logistic loss (nats) of one logit per example."""
+    return (w * F.binary_cross_entropy_with_logits(out[:, 0], y, reduction="none")).mean()
+
+
+def multinomial_log_loss(out: torch.Tensor, y: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
+    """Weighted mean softmax cross-entropy (nats); ``y`` holds class indices."""
+    return (w * F.cross_entropy(out, y, reduction="none")).mean()
+
+
+@dataclass
+class Dataset:
+    """Training data on the device: ``X`` dense or sparse COO, targets, weights."""
+
+    X: torch.Tensor
+    y: torch.Tensor
+    w: torch.Tensor
+
+    @property
+    def n_samples(self) -> int:
+        return self.X.shape[0]
+
+    def batches(self, batch_size: int, generator: torch.Generator | None, shuffle: bool) -> Iterator:
+        """Yield ``(X, y, w)`` mini-batches covering the data once."""
+        n = self.n_samples
+        if batch_size >= n:
+            yield self.X, self.y, self.w
+            return
+        order = (
+            torch.randperm(n, generator=generator, device=self.y.device)
+            if shuffle
+            else torch.arange(n, device=self.y.device)
+        )
+        for start in range(0, n, batch_size):
+            idx = order[start : start + batch_size]
+            yield self.X.index_select(0, idx), self.y.index_select(0, idx), self.w.index_select(0, idx)
+
+
+@dataclass
+class History:
+    """What one call of :func:`train` did."""
+
+    n_iter: int = 0
+    loss_curve: list[float] = field(default_factory=list)
+    n_open_curve: list[int] = field(default_factory=list)
+    converged: bool = False
+
+
+def _gates(module: nn.Module) -> list[HardConcreteGate]:
+    return [m for m in module.modules() if isinstance(m, HardConcreteGate)]
+
+
+def _constrain(module: nn.Module) -> None:
+    for gate in _gates(module):
+        gate.constrain_()
+
+
+@torch.no_grad()
+def evaluate(module: nn.Module, loss_fn: LossFn, data: Dataset, batch_size: int) -> torch.Tensor:
+    """Objective with test-time (deterministic) gates: data loss plus regularization.
+
+    Unlike the training objective it has no gate noise, so it is what the
+    stopping rule watches. Returns a device scalar.
+    """
+    was_training = module.training
+    module.eval()
+    total = torch.zeros((), device=data.w.device)
+    for Xb, yb, wb in data.batches(batch_size, None, shuffle=False):
+        total += loss_fn(module(Xb), yb, wb) * Xb.shape[0]
+    module.train(was_training)
+    return total / data.n_samples + module.regularization()
+
+
+def train(
+    module: nn.Module,
+    loss_fn: LossFn,
+    data: Dataset,
+    *,
+    max_iter: int,
+    tol: float,
+    n_iter_no_change: int,
+    learning_rate: float,
+    batch_size: int,
+    generator: torch.Generator | None = None,
+    shuffle: bool = True,
+    verbose: int = 0,
+    optimizer: torch.optim.Optimizer | None = None,
+) -> tuple[History, torch.optim.Optimizer]:
+    """Minimise ``loss_fn(module(X), y, w) + module.regularization()`` with Adam.
+
+    At regular *checks* (every epoch, or every few epochs so that at least
+    ``CHECK_STEPS`` optimizer steps separate two checks) the objective is
+    evaluated with the test-time gates, which has no gate noise. Training
+    stops when that objective has not improved on its best value by more than
+    ``tol`` for ``n_iter_no_change`` epochs *and* the set of open test-time
+    gates has not changed in those epochs: the gates have settled and the
+    loss is flat. A ``ConvergenceWarning`` is issued when ``max_iter`` epochs
+    end training first.
+
+    Between checks nothing is read back from the device: the per-epoch
+    training objectives accumulate in a device buffer copied at each check.
+
+    Returns the history and the optimizer (its state allows warm starts).
+    """
+    from tqdm.auto import tqdm
+
+    for gate in _gates(module):
+        gate.generator = generator
+    params = [p for p in module.parameters() if p.requires_grad]
+    if optimizer is None:
+        optimizer = torch.optim.Adam(params, lr=learning_rate)
+    device = params[0].device
+    n_batches = math.ceil(data.n_samples / batch_size)
+    window = max(1, min(math.ceil(CHECK_STEPS / n_batches), n_iter_no_change, max_iter))
+    epoch_obj = torch.zeros(window, device=device)
+    history = History()
+    best, stale_epochs = math.inf, 0
+    open_mask = _open_mask(module)
+    bar = tqdm(total=max_iter, disable=verbose <= 0, desc="fit", unit="epoch", leave=False)
+    module.train()
+    try:
+        for epoch in range(max_iter):
+            total = torch.zeros((), device=device)
+            for Xb, yb, wb in data.batches(batch_size, generator, shuffle):
+                optimizer.zero_grad(set_to_none=True)
+                objective = loss_fn(module(Xb), yb, wb) + module.regularization()
+                objective.backward()
+                optimizer.step()
+                _constrain(module)
+                total += objective.detach()
+            epoch_obj[epoch % window] = total / n_batches
+            history.n_iter = epoch + 1
+            if history.n_iter % window and history.n_iter != max_iter:
+                continue
+            # Convergence check: the only host-device synchronisation.
+            n_seen = (epoch % window) + 1
+            losses = epoch_obj[:n_seen].cpu().numpy().astype(float)
+            current = float(evaluate(module, loss_fn, data, batch_size))
+            if not (np.all(np.isfinite(losses)) and math.isfinite(current)):
+                raise FloatingPointError(
+                    f"The training objective became non-finite by epoch {epoch + 1}: "
+                    f"training diverged. Lower learning_rate (currently {learning_rate})."
+                )
+            history.loss_curve.extend(losses.tolist())
+            new_mask = _open_mask(module)
+            n_open = 0 if new_mask is None else int(new_mask.sum())
+            history.n_open_curve.extend([n_open] * n_seen)
+            if current > best - tol and (new_mask is None or torch.equal(new_mask, open_mask)):
+                stale_epochs += n_seen
+            else:
+                stale_epochs = 0
+                open_mask = new_mask
+            best = min(best, current)
+            bar.update(n_seen)
+            bar.set_postfix(objective=f"{current:.4g}", open_gates=n_open)
+            if stale_epochs >= n_iter_no_change:
+                history.converged = True
+                break
+    finally:
+        bar.close()
+        module.eval()
+    if not history.converged:
+        warnings.warn(
+            f"Training stopped at max_iter={max_iter} epochs before the objective and "
+            f"the gates settled (tol={tol}). Increase max_iter or learning_rate.",
+            ConvergenceWarning,
+            stacklevel=3,
+        )
+    return history, optimizer
+
+
+def _open_mask(module: nn.Module) -> torch.Tensor | None:
+    gates = _gates(module)
+    if not gates:
+        return None
+    return torch.cat([g.deterministic() > 0 for g in gates])
+
+
+def refit(
+    module: nn.Module,
+    loss_fn: LossFn,
+    data: Dataset,
+    *,
+    max_iter: int = 200,
+) -> None:
+    """Re-estimate the weights with every gate frozen at its 0/1 test-time state.
+
+    The L0 penalty is then constant, so this is the unpenalised (apart from the
+    module's L2 term) fit on the selected support: least squares or ridge for
+    the squared loss, logistic regression for the log losses. Full-batch
+    L-BFGS with a strong Wolfe line search, starting from the trained weights.
+    """
+    gates = _gates(module)
+    for gate in gates:
+        gate.freeze(None)
+        gate.freeze((gate.deterministic() > 0).float())
+    module.eval()
+    params = [p for p in module.parameters() if p.requires_grad]
+    optimizer = torch.optim.LBFGS(
+        params,
+        lr=1.0,
+        max_iter=max_iter,
+        tolerance_grad=1e-7,
+        tolerance_change=1e-10,
+        history_size=20,
+        line_search_fn="strong_wolfe",
+    )
+
+    def closure() -> torch.Tensor:
+        optimizer.zero_grad(set_to_none=True)
+        objective = loss_fn(module(data.X), data.y, data.w) + module.regularization()
+        objective.backward()
+        return objective
+
+    optimizer.step(closure)

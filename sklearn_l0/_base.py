@@ -27,6 +27,7 @@ from sklearn.utils.validation import _check_sample_weight, validate_data
 from .training import Dataset, LossFn, refit, train
 
 _DTYPE = torch.float32
+_CHUNK = 65536
 
 
 class AllFeaturesPrunedWarning(UserWarning):
@@ -102,50 +103,63 @@ def _safe_scale(std: np.ndarray, mean: np.ndarray) -> np.ndarray:
     return std
 
 
-def _weighted_mean_std(Xt: torch.Tensor, w: np.ndarray, center: bool, chunk: int = 65536):
-    """Weighted column mean and std (about 0 when not ``center``) of a device tensor.
+def column_stats(X, sample_weight: np.ndarray, center: bool = True) -> Standardization:
+    """Weighted column means and (constant-safe) standard deviations of X.
 
-    Accumulates in float64 over row chunks, so no full-size temporary is made.
-    """
-    wt = torch.as_tensor(w, dtype=torch.float64, device=Xt.device)
-    total = wt.sum()
-    s1 = torch.zeros(Xt.shape[1], dtype=torch.float64, device=Xt.device)
-    if center:
-        for i in range(0, Xt.shape[0], chunk):
-            s1 += wt[i : i + chunk] @ Xt[i : i + chunk].double()
-    mean = s1 / total
-    s2 = torch.zeros_like(s1)
-    for i in range(0, Xt.shape[0], chunk):
-        s2 += wt[i : i + chunk] @ (Xt[i : i + chunk].double() - mean).square()
-    return mean.cpu().numpy(), (s2 / total).sqrt().cpu().numpy()
-
-
-def standardize_to_device(
-    X, sample_weight: np.ndarray, device: torch.device, center: bool = True
-) -> tuple[torch.Tensor, Standardization]:
-    """Copy X to the device as float32 with zero-mean, unit-variance columns.
-
-    Dense X is centered (when ``center``) and scaled on a private copy: the
-    caller's array is never written. Sparse X is only scaled, to stay sparse;
-    the intercept then absorbs the column means. Constant columns keep scale 1.
+    Dense X is read in row chunks in float64, so no full-size temporary is
+    made. Without ``center`` the mean is 0 and columns are scaled by their
+    root mean square.
     """
     if sp.issparse(X):
         mean, var = mean_variance_axis(sp.csr_matrix(X), axis=0, weights=sample_weight)
-        scale = _safe_scale(np.sqrt(var), mean)
-        coo = sp.coo_matrix(X, dtype=np.float64).multiply(1.0 / scale).tocoo()
+        if not center:
+            mean, var = np.zeros_like(mean), var + mean**2
+        return Standardization(mean, _safe_scale(np.sqrt(var), mean))
+    total = sample_weight.sum()
+    mean = np.zeros(X.shape[1])
+    if center:
+        for i in range(0, X.shape[0], _CHUNK):
+            mean += sample_weight[i : i + _CHUNK] @ np.asarray(X[i : i + _CHUNK], dtype=np.float64)
+        mean /= total
+    var = np.zeros(X.shape[1])
+    for i in range(0, X.shape[0], _CHUNK):
+        dev = np.asarray(X[i : i + _CHUNK], dtype=np.float64) - mean
+        var += sample_weight[i : i + _CHUNK] @ (dev * dev)
+    return Standardization(mean, _safe_scale(np.sqrt(var / total), mean))
+
+
+def to_device(
+    X, stats: Standardization, device: torch.device, dtype: torch.dtype = _DTYPE
+) -> torch.Tensor:
+    """A standardized copy of X as a torch tensor on ``device``.
+
+    Dense X becomes a dense tensor, transformed in place on the private copy
+    (the caller's array is never written). Sparse X becomes a sparse COO
+    tensor that is scaled but *not* centered, to stay sparse: the model
+    subtracts ``mean / scale`` implicitly (see :func:`input_offset`).
+    """
+    if sp.issparse(X):
+        coo = sp.coo_matrix(X, dtype=np.float64).multiply(1.0 / stats.scale).tocoo()
         coo.sum_duplicates()
         indices = torch.from_numpy(np.vstack([coo.row, coo.col]).astype(np.int64))
-        values = torch.from_numpy(coo.data.astype(np.float32))
-        Xt = torch.sparse_coo_tensor(
+        values = torch.from_numpy(coo.data).to(dtype)
+        return torch.sparse_coo_tensor(
             indices, values, size=coo.shape, is_coalesced=True, check_invariants=False
         ).to(device)
-        return Xt, Standardization(np.zeros(X.shape[1]), scale)
-    Xt = torch.tensor(np.asarray(X), dtype=_DTYPE, device=device)  # always a copy
-    mean, std = _weighted_mean_std(Xt, sample_weight, center)
-    scale = _safe_scale(std, mean)
-    Xt.sub_(torch.as_tensor(mean, dtype=_DTYPE, device=device))
-    Xt.div_(torch.as_tensor(scale, dtype=_DTYPE, device=device))
-    return Xt, Standardization(mean, scale)
+    Xt = torch.tensor(np.asarray(X), dtype=dtype, device=device)  # always a copy
+    Xt.sub_(torch.as_tensor(stats.mean, dtype=dtype, device=device))
+    Xt.div_(torch.as_tensor(stats.scale, dtype=dtype, device=device))
+    return Xt
+
+
+def input_offset(X, stats: Standardization, device, dtype=_DTYPE) -> torch.Tensor | None:
+    """What a first layer must subtract from the tensor of :func:`to_device`.
+
+    ``None`` for dense X (already centered); ``mean / scale`` for sparse X.
+    """
+    if not sp.issparse(X) or not np.any(stats.mean):
+        return None
+    return torch.as_tensor(stats.mean / stats.scale, dtype=dtype, device=device)
 
 
 def weighted_mean_std(
@@ -170,9 +184,17 @@ class L0BaseEstimator(BaseEstimator):
 
     - ``_prepare_target(y, sample_weight) -> (y_array, n_outputs, loss_fn)``,
       setting target-related attributes such as ``classes_``;
-    - ``_build_module(n_features, n_outputs, generator) -> nn.Module``;
-    - ``_export(module, x_std)``: set the numpy fitted attributes.
+    - ``_build_module(n_features, n_outputs, generator, input_offset) -> nn.Module``
+      (``input_offset``: see :func:`input_offset`);
+    - ``_export(module, x_std, refitted)``: set the numpy fitted attributes
+      (``refitted`` is the float64 ``(weight, bias)`` of the refit, or None).
+
+    Class attributes ``_multi_output`` and ``_y_numeric`` tell validation what
+    ``y`` may be.
     """
+
+    _multi_output = True
+    _y_numeric = True
 
     _parameter_constraints: dict = {
         "alpha": [Interval(numbers.Real, 0, None, closed="left")],
@@ -193,10 +215,10 @@ class L0BaseEstimator(BaseEstimator):
     def _prepare_target(self, y, sample_weight):  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def _build_module(self, n_features, n_outputs, generator):  # pragma: no cover - abstract
+    def _build_module(self, n_features, n_outputs, generator, input_offset):  # pragma: no cover
         raise NotImplementedError
 
-    def _export(self, module, x_std: Standardization) -> None:  # pragma: no cover - abstract
+    def _export(self, module, x_std: Standardization, refitted=None) -> None:  # pragma: no cover
         raise NotImplementedError
 
     def _batch_size(self, n_samples: int) -> int:
@@ -210,8 +232,8 @@ class L0BaseEstimator(BaseEstimator):
             y,
             accept_sparse=("csr", "csc"),
             dtype=(np.float64, np.float32),
-            multi_output=True,
-            y_numeric=False,
+            multi_output=self._multi_output,
+            y_numeric=self._y_numeric,
         )
         sample_weight = _check_sample_weight(
             sample_weight, X, dtype=np.float64, ensure_non_negative=True
@@ -223,19 +245,19 @@ class L0BaseEstimator(BaseEstimator):
         y_arr, n_outputs, loss_fn = self._prepare_target(y, sample_weight)
         device = resolve_device(self.device)
         generator = make_generator(self.random_state, device)
-        Xt, x_std = standardize_to_device(X, sample_weight, device, center=self.fit_intercept)
+        x_std = column_stats(X, sample_weight, center=self.fit_intercept)
         data = Dataset(
-            Xt,
+            to_device(X, x_std, device),
             torch.as_tensor(y_arr, device=device),
             torch.as_tensor(sample_weight, dtype=_DTYPE, device=device),
         )
 
-        module = self._build_module(X.shape[1], n_outputs, generator).to(device)
+        module = self._build_module(
+            X.shape[1], n_outputs, generator, input_offset(X, x_std, device)
+        ).to(device)
         state = getattr(self, "_module_state", None) if self.warm_start else None
         if state is not None:
-            if {k: v.shape for k, v in state.items()} != {
-                k: tuple(v.shape) for k, v in module.state_dict().items() if v is not None
-            }:
+            if any(tuple(v.shape) != state[k].shape for k, v in module.named_parameters()):
                 raise ValueError(
                     "warm_start=True but the data's shape differs from the previous fit "
                     f"({X.shape[1]} features, {n_outputs} outputs); refit with warm_start=False."
@@ -254,17 +276,20 @@ class L0BaseEstimator(BaseEstimator):
             generator=generator,
             verbose=self.verbose,
         )
-        if refit_support:
-            refit(module, loss_fn, data)
-        self._export(module, x_std)
+        refitted = None
+        if refit_support:  # in float64, on the selected columns of the caller's X
+            cols = np.flatnonzero(module.gate.deterministic().cpu().numpy() > 0)
+            x_cols = to_device(
+                X[:, cols], Standardization(x_std.mean[cols], x_std.scale[cols]), device,
+                torch.float64,
+            )
+            refitted = refit(module, loss_fn, Dataset(x_cols, data.y, data.w))
+        self._export(module, x_std, refitted)
         self.n_iter_ = history.n_iter
         self.loss_curve_ = np.asarray(history.loss_curve)
         self.n_gates_open_curve_ = np.asarray(history.n_open_curve, dtype=np.int64)
-        self._module_state = {
-            k: v.detach().cpu().numpy()
-            for k, v in module.state_dict().items()
-            if v is not None and not k.endswith("frozen_mask")
-        }
+        # Trained parameters (not buffers), as numpy, for warm starts.
+        self._module_state = {k: v.detach().cpu().numpy() for k, v in module.named_parameters()}
         if not self.support_.any() and X.shape[1] > 0:
             warnings.warn(
                 f"alpha={self.alpha} pruned every feature: the model predicts a constant "

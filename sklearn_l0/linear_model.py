@@ -141,7 +141,7 @@ class _L0LinearModel(L0BaseEstimator):
         self.verbose = verbose
         self.warm_start = warm_start
 
-    def _build_module(self, n_features, n_outputs, generator):
+    def _build_module(self, n_features, n_outputs, generator, input_offset):
         # Weights start at zero (a convex start for the linear model); gates mostly open.
         return GatedLinear(
             n_features,
@@ -149,13 +149,17 @@ class _L0LinearModel(L0BaseEstimator):
             bias=self.fit_intercept,
             l0=self.alpha,
             l2=self.weight_decay,
+            input_offset=input_offset,
             beta=self.temperature,
         )
 
-    def _export_linear(self, module: GatedLinear, x_std: Standardization, y_scale=1.0, y_mean=0.0):
+    def _export_linear(
+        self, module: GatedLinear, x_std: Standardization, refitted, y_scale=1.0, y_mean=0.0
+    ):
         """coef (n_outputs, n_features) and intercept (n_outputs,) in the user's units."""
-        weight = module.effective_weight().double().cpu().numpy() / x_std.scale[:, None]
-        bias = 0.0 if module.bias is None else module.bias.detach().double().cpu().numpy()
+        weight, bias = refitted or (module.effective_weight(), module.bias)
+        weight = weight.detach().double().cpu().numpy() / x_std.scale[:, None]
+        bias = 0.0 if bias is None else bias.detach().double().cpu().numpy()
         coef = (weight * y_scale).T
         intercept = y_mean + y_scale * (bias - x_std.mean @ weight)
         gate: HardConcreteGate = module.gate
@@ -242,9 +246,9 @@ class L0Regressor(MultiOutputMixin, RegressorMixin, _L0LinearModel):
         y_scaled = (y2 - self._y_std.mean) / self._y_std.scale
         return y_scaled.astype(np.float32), y2.shape[1], squared_loss
 
-    def _export(self, module, x_std):
+    def _export(self, module, x_std, refitted):
         coef, intercept = self._export_linear(
-            module, x_std, y_scale=self._y_std.scale, y_mean=self._y_std.mean
+            module, x_std, refitted, y_scale=self._y_std.scale, y_mean=self._y_std.mean
         )
         if self._y_1d:
             coef, intercept = coef[0], float(intercept[0])
@@ -310,6 +314,9 @@ class L0Classifier(ClassifierMixin, _L0LinearModel):
     array(['no', 'yes'], dtype='<U3')
     """
 
+    _multi_output = False  # y must be 1-D labels
+    _y_numeric = False
+
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
         """Fit the model.
@@ -343,8 +350,8 @@ class L0Classifier(ClassifierMixin, _L0LinearModel):
             return y_idx.astype(np.float32), 1, binary_log_loss
         return y_idx.astype(np.int64), n_classes, multinomial_log_loss
 
-    def _export(self, module, x_std):
-        self.coef_, self.intercept_ = self._export_linear(module, x_std)
+    def _export(self, module, x_std, refitted):
+        self.coef_, self.intercept_ = self._export_linear(module, x_std, refitted)
 
     def decision_function(self, X):
         """Logits of the fitted model.

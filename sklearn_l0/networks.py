@@ -35,6 +35,10 @@ class GatedLinear(nn.Module):
     gated : bool, default=True
         Whether the inputs carry gates at all (an output layer of an MLP does
         not need them when its inputs are already gated upstream).
+    input_offset : tensor of shape (in_features,), optional
+        Subtracted from the inputs, implicitly: the layer computes
+        ``(x - offset) @ W`` as ``x @ W - offset @ W``, which centers sparse
+        inputs without densifying them.
     **gate_kwargs
         Passed to :class:`~sklearn_l0.gates.HardConcreteGate`.
     """
@@ -48,6 +52,7 @@ class GatedLinear(nn.Module):
         l0: float = 0.0,
         l2: float = 0.0,
         gated: bool = True,
+        input_offset: torch.Tensor | None = None,
         **gate_kwargs,
     ) -> None:
         super().__init__()
@@ -56,6 +61,7 @@ class GatedLinear(nn.Module):
         self.weight = nn.Parameter(torch.zeros(in_features, out_features))
         self.bias = nn.Parameter(torch.zeros(out_features)) if bias else None
         self.gate = HardConcreteGate(in_features, **gate_kwargs) if gated else None
+        self.register_buffer("input_offset", input_offset)
 
     @torch.no_grad()
     def reset_parameters(self, generator: torch.Generator | None = None) -> None:
@@ -72,12 +78,15 @@ class GatedLinear(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         z = self.gates(x.shape[0])
-        if z is None:
-            out = x @ self.weight
-        elif z.dim() == 2:  # one gate vector per example
+        if z is not None and z.dim() == 2:  # one gate vector per example
             out = (x * z) @ self.weight
+            if self.input_offset is not None:
+                out = out - (self.input_offset * z) @ self.weight
         else:  # one gate vector per batch: scale the rows of W, cheaper than scaling x
-            out = x @ (z.unsqueeze(1) * self.weight)
+            weight = self.weight if z is None else z.unsqueeze(1) * self.weight
+            out = x @ weight
+            if self.input_offset is not None:
+                out = out - self.input_offset @ weight
         return out if self.bias is None else out + self.bias
 
     def effective_weight(self) -> torch.Tensor:

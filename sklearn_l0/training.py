@@ -215,39 +215,71 @@ def _open_mask(module: nn.Module) -> torch.Tensor | None:
 
 
 def refit(
-    module: nn.Module,
+    layer: nn.Module,
     loss_fn: LossFn,
     data: Dataset,
     *,
-    max_iter: int = 200,
-) -> None:
-    """Re-estimate the weights with every gate frozen at its 0/1 test-time state.
+    max_iter: int = 2000,
+) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """Re-estimate a gated linear layer's weights on its selected inputs only.
 
-    The L0 penalty is then constant, so this is the unpenalised (apart from the
-    module's L2 term) fit on the selected support: least squares or ridge for
-    the squared loss, logistic regression for the log losses. Full-batch
-    L-BFGS with a strong Wolfe line search, starting from the trained weights.
+    ``data.X`` holds only the columns whose test-time gate is open (in
+    float64). The gates are frozen at their 0/1 state, so the L0 penalty is a
+    constant and this is the plain fit on the support: ridge (or least
+    squares) for the squared loss, logistic regression for the log losses,
+    with the layer's ``l2`` as the ridge strength. Full-batch L-BFGS in
+    float64 from the trained weights: the result depends on the training
+    only through the selected support.
+
+    Returns the float64 weight of shape ``(in_features, out_features)`` (zero
+    rows for closed gates) and bias; the layer's own float32 parameters and
+    frozen gates are updated too.
     """
-    gates = _gates(module)
-    for gate in gates:
-        gate.freeze(None)
-        gate.freeze((gate.deterministic() > 0).float())
-    module.eval()
-    params = [p for p in module.parameters() if p.requires_grad]
+    from .networks import GatedLinear
+
+    mask = layer.gate.deterministic() > 0
+    idx = mask.nonzero().flatten()
+    dense = torch.float64
+    offset = None if layer.input_offset is None else layer.input_offset[idx].to(dense)
+    compact = GatedLinear(
+        len(idx),
+        layer.out_features,
+        bias=layer.bias is not None,
+        l2=layer.l2,
+        gated=False,
+        input_offset=offset,
+    ).to(device=idx.device, dtype=dense)
+    with torch.no_grad():
+        compact.weight.copy_(layer.weight[idx])
+        if layer.bias is not None:
+            compact.bias.copy_(layer.bias)
+    X = data.X
+    y = data.y.to(dense) if data.y.is_floating_point() else data.y
+    w = data.w.to(dense)
     optimizer = torch.optim.LBFGS(
-        params,
+        list(compact.parameters()),
         lr=1.0,
         max_iter=max_iter,
-        tolerance_grad=1e-7,
-        tolerance_change=1e-10,
-        history_size=20,
+        tolerance_grad=1e-12,
+        tolerance_change=1e-16,
+        history_size=50,
         line_search_fn="strong_wolfe",
     )
 
     def closure() -> torch.Tensor:
         optimizer.zero_grad(set_to_none=True)
-        objective = loss_fn(module(data.X), data.y, data.w) + module.regularization()
+        objective = loss_fn(compact(X), y, w) + compact.regularization()
         objective.backward()
         return objective
 
-    optimizer.step(closure)
+    if len(idx) or compact.bias is not None:
+        optimizer.step(closure)
+    weight = torch.zeros(layer.weight.shape, dtype=dense, device=idx.device)
+    weight[idx] = compact.weight.detach()
+    bias = None if compact.bias is None else compact.bias.detach()
+    with torch.no_grad():
+        layer.weight.copy_(weight)
+        if bias is not None:
+            layer.bias.copy_(bias)
+    layer.gate.freeze(mask.float())
+    return weight, bias

@@ -24,7 +24,7 @@ from sklearn.utils._param_validation import Interval, InvalidParameterError, Str
 from sklearn.utils.sparsefuncs import mean_variance_axis
 from sklearn.utils.validation import _check_sample_weight, validate_data
 
-from .training import Dataset, LossFn, refit, train
+from .training import Dataset, refit, train
 
 _DTYPE = torch.float32
 _CHUNK = 65536
@@ -280,7 +280,9 @@ class L0BaseEstimator(BaseEstimator):
         if refit_support:  # in float64, on the selected columns of the caller's X
             cols = np.flatnonzero(module.gate.deterministic().cpu().numpy() > 0)
             x_cols = to_device(
-                X[:, cols], Standardization(x_std.mean[cols], x_std.scale[cols]), device,
+                X[:, cols],
+                Standardization(x_std.mean[cols], x_std.scale[cols]),
+                device,
                 torch.float64,
             )
             refitted = refit(module, loss_fn, Dataset(x_cols, data.y, data.w))

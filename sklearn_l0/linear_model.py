@@ -31,7 +31,7 @@ _COMMON_PARAMS_DOC = """
         meaning does not depend on the number of samples or on the units of
         X and y. ``alpha=0`` keeps every feature. Pick it by cross-validation
         (``GridSearchCV`` over a log grid such as ``np.logspace(-4, -1, 10)``).
-    weight_decay : float, default=1e-4
+    weight_decay : float, default=1e-3
         L2 strength on the coefficients of standardized features. During
         training it is the paper's expected L2 under the gates,
         ``weight_decay / 2 * sum_j P(z_j != 0) * ||w_j||^2``; during the refit
@@ -112,7 +112,7 @@ class _L0LinearModel(L0BaseEstimator):
         self,
         alpha: float = 0.01,
         *,
-        weight_decay: float = 1e-4,
+        weight_decay: float = 1e-3,
         fit_intercept: bool = True,
         refit: bool = True,
         max_iter: int = 1000,

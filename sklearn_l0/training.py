@@ -58,7 +58,9 @@ class Dataset:
     def n_samples(self) -> int:
         return self.X.shape[0]
 
-    def batches(self, batch_size: int, generator: torch.Generator | None, shuffle: bool) -> Iterator:
+    def batches(
+        self, batch_size: int, generator: torch.Generator | None, shuffle: bool
+    ) -> Iterator:
         """Yield ``(X, y, w)`` mini-batches covering the data once."""
         n = self.n_samples
         if batch_size >= n:
@@ -71,7 +73,11 @@ class Dataset:
         )
         for start in range(0, n, batch_size):
             idx = order[start : start + batch_size]
-            yield self.X.index_select(0, idx), self.y.index_select(0, idx), self.w.index_select(0, idx)
+            yield (
+                self.X.index_select(0, idx),
+                self.y.index_select(0, idx),
+                self.w.index_select(0, idx),
+            )
 
 
 @dataclass
@@ -88,9 +94,12 @@ def _gates(module: nn.Module) -> list[HardConcreteGate]:
     return [m for m in module.modules() if isinstance(m, HardConcreteGate)]
 
 
-def _constrain(module: nn.Module) -> None:
-    for gate in _gates(module):
-        gate.constrain_()
+def _adam(params: list[torch.Tensor], lr: float) -> torch.optim.Optimizer:
+    """Adam, fused into one kernel where this torch supports it (half the step cost)."""
+    try:
+        return torch.optim.Adam(params, lr=lr, fused=True)
+    except (RuntimeError, TypeError):  # older torch: no fused CPU implementation
+        return torch.optim.Adam(params, lr=lr)
 
 
 @torch.no_grad()
@@ -142,11 +151,12 @@ def train(
     """
     from tqdm.auto import tqdm
 
-    for gate in _gates(module):
+    gates = _gates(module)
+    for gate in gates:
         gate.generator = generator
     params = [p for p in module.parameters() if p.requires_grad]
     if optimizer is None:
-        optimizer = torch.optim.Adam(params, lr=learning_rate)
+        optimizer = _adam(params, learning_rate)
     device = params[0].device
     n_batches = math.ceil(data.n_samples / batch_size)
     window = max(1, min(math.ceil(CHECK_STEPS / n_batches), n_iter_no_change, max_iter))
@@ -164,7 +174,8 @@ def train(
                 objective = loss_fn(module(Xb), yb, wb) + module.regularization()
                 objective.backward()
                 optimizer.step()
-                _constrain(module)
+                for gate in gates:
+                    gate.constrain_()
                 total += objective.detach()
             epoch_obj[epoch % window] = total / n_batches
             history.n_iter = epoch + 1

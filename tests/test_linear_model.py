@@ -140,7 +140,7 @@ def test_fit_intercept_false():
     rng = np.random.RandomState(0)
     X = rng.randn(300, 10) + 3.0
     y = 2 * X[:, 1] - X[:, 4]
-    reg = L0Regressor(fit_intercept=False, random_state=0).fit(X, y)
+    reg = L0Regressor(fit_intercept=False, weight_decay=0.0, random_state=0).fit(X, y)
     assert reg.intercept_ == 0.0
     np.testing.assert_array_equal(np.flatnonzero(reg.support_), [1, 4])
     np.testing.assert_allclose(reg.coef_[[1, 4]], [2, -1], atol=1e-3)

@@ -167,6 +167,7 @@ def run(args, methods):
                         "selected": int(mask.sum()),
                         "f1": support_f1(mask, true),
                         "r2": r2_score(yte, est.predict(Xte)),
+                        "grid_alpha": getattr(est, "best_params_", {}).get("alpha"),
                     }
                 )
             print(f"  done: {setting} seed {seed}", flush=True)
@@ -234,6 +235,8 @@ def main():
             f"Lasso/MCP alpha ({setting}): mean {alphas.mean():.3f} "
             f"(range {alphas.min():.3f}-{alphas.max():.3f})"
         )
+    for setting, alphas in df[df["method"] == GRID_NAME].groupby("setting")["grid_alpha"]:
+        print(f"GridSearchCV best alpha ({setting}): " + ", ".join(f"{a:.3g}" for a in alphas))
     print("warnings raised during the timed fits:")
     for name in methods:
         counts = ", ".join(f"{n} {c}" for c, n in warns[name].items()) or "none"

@@ -21,10 +21,20 @@ import torch
 from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, InvalidParameterError, StrOptions
+from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.sparsefuncs import mean_variance_axis
 from sklearn.utils.validation import _check_sample_weight, validate_data
 
-from .training import Dataset, refit, train
+from .training import (
+    Dataset,
+    LossFn,
+    ScoreFn,
+    accuracy,
+    binary_log_loss,
+    multinomial_log_loss,
+    refit,
+    train,
+)
 
 _DTYPE = torch.float32
 _CHUNK = 65536
@@ -68,21 +78,17 @@ def resolve_device(device: str | torch.device) -> torch.device:
     return dev
 
 
-def make_generator(random_state, device: torch.device) -> torch.Generator:
-    """A local torch generator seeded from ``random_state`` (global RNGs untouched).
+def _seed(random_state) -> int:
+    """An integer seed from ``random_state``, leaving global random states alone.
 
     ``None`` takes fresh OS entropy (numpy's global RandomState is *not* drawn
-    from); an int seeds directly; a ``RandomState`` instance is drawn from.
+    from); an int is used as is; a ``RandomState`` instance is drawn from.
     """
     if random_state is None:
-        seed = secrets.randbits(63)
-    elif isinstance(random_state, numbers.Integral):
-        seed = int(random_state)
-    else:
-        seed = int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
-    gen = torch.Generator(device=device)
-    gen.manual_seed(seed)
-    return gen
+        return secrets.randbits(63)
+    if isinstance(random_state, numbers.Integral):
+        return int(random_state)
+    return int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
 
 
 # ----------------------------------------------------------------------------- data
@@ -177,17 +183,46 @@ def weighted_mean_std(
 # ----------------------------------------------------------------------------- estimator base
 
 
+def encode_labels(y, name: str) -> Target:
+    """Class labels of any type to the target of a binary or multinomial log loss."""
+    check_classification_targets(y)
+    classes, y_idx = np.unique(y, return_inverse=True)
+    if len(classes) < 2:
+        raise ValueError(
+            f"{name} needs samples of at least 2 classes in the data; got only one class: "
+            f"{classes[0]!r}."
+        )
+    info = {"classes": classes}
+    if len(classes) == 2:
+        return Target(y_idx.astype(np.float32), 1, binary_log_loss, accuracy, info)
+    return Target(y_idx.astype(np.int64), len(classes), multinomial_log_loss, accuracy, info)
+
+
+@dataclass
+class Target:
+    """What ``_prepare_target`` tells the shared ``fit``."""
+
+    y: np.ndarray  # encoded target for the loss (float32 values or int64 class indices)
+    n_outputs: int  # width of the network's output layer
+    loss_fn: LossFn
+    score_fn: ScoreFn  # for early stopping; higher is better
+    info: dict  # anything ``_export`` needs (classes, target scaling)
+
+
 class L0BaseEstimator(BaseEstimator):
     """Shared ``fit`` for estimators trained with hard concrete gates.
 
-    Subclasses define ``__init__`` (parameters only) and three hooks:
+    Subclasses define ``__init__`` (parameters only) and these hooks:
 
-    - ``_prepare_target(y, sample_weight) -> (y_array, n_outputs, loss_fn)``,
-      setting target-related attributes such as ``classes_``;
+    - ``_prepare_target(y, sample_weight) -> Target``;
     - ``_build_module(n_features, n_outputs, generator, input_offset) -> nn.Module``
       (``input_offset``: see :func:`input_offset`);
-    - ``_export(module, x_std, refitted)``: set the numpy fitted attributes
-      (``refitted`` is the float64 ``(weight, bias)`` of the refit, or None).
+    - ``_train_options(n_samples) -> dict`` of :func:`~sklearn_l0.training.train`
+      keyword arguments (epochs, learning rate, batch size, stopping rule);
+    - ``_export(module, x_std, target_info, refitted)``: set the numpy fitted
+      attributes (``refitted`` is the float64 ``(weight, bias)`` of the refit,
+      or None). Nothing is set on the estimator before this hook runs, so an
+      interrupted ``fit`` leaves the estimator as it was.
 
     Class attributes ``_multi_output`` and ``_y_numeric`` tell validation what
     ``y`` may be.
@@ -202,7 +237,6 @@ class L0BaseEstimator(BaseEstimator):
         "max_iter": [Interval(numbers.Integral, 1, None, closed="left")],
         "tol": [Interval(numbers.Real, 0, None, closed="left")],
         "n_iter_no_change": [Interval(numbers.Integral, 1, None, closed="left")],
-        "learning_rate": [Interval(numbers.Real, 0, None, closed="neither")],
         "batch_size": [StrOptions({"auto"}), Interval(numbers.Integral, 1, None, closed="left")],
         "temperature": [Interval(numbers.Real, 0, None, closed="neither")],
         "device": [str, torch.device],
@@ -212,20 +246,20 @@ class L0BaseEstimator(BaseEstimator):
     }
 
     # ---- hooks
-    def _prepare_target(self, y, sample_weight):  # pragma: no cover - abstract
+    def _prepare_target(self, y, sample_weight) -> Target:  # pragma: no cover - abstract
         raise NotImplementedError
 
     def _build_module(self, n_features, n_outputs, generator, input_offset):  # pragma: no cover
         raise NotImplementedError
 
-    def _export(self, module, x_std: Standardization, refitted=None) -> None:  # pragma: no cover
+    def _train_options(self, n_samples: int) -> dict:  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def _batch_size(self, n_samples: int) -> int:
-        return n_samples if self.batch_size == "auto" else min(self.batch_size, n_samples)
+    def _export(self, module, x_std, target_info, refitted) -> None:  # pragma: no cover
+        raise NotImplementedError
 
     # ---- fit template
-    def _fit(self, X, y, sample_weight, *, refit_support: bool):
+    def _fit(self, X, y, sample_weight, *, refit_support: bool = False, center: bool = True):
         X, y = validate_data(
             self,
             X,
@@ -242,39 +276,48 @@ class L0BaseEstimator(BaseEstimator):
             raise ValueError("sample_weight must have a positive sum; all weights are zero.")
         sample_weight = sample_weight / sample_weight.mean()
 
-        y_arr, n_outputs, loss_fn = self._prepare_target(y, sample_weight)
+        target = self._prepare_target(y, sample_weight)
         device = resolve_device(self.device)
-        generator = make_generator(self.random_state, device)
-        x_std = column_stats(X, sample_weight, center=self.fit_intercept)
+        seed = _seed(self.random_state)
+        generator = torch.Generator(device=device).manual_seed(seed)
+        x_std = column_stats(X, sample_weight, center=center)
         data = Dataset(
             to_device(X, x_std, device),
-            torch.as_tensor(y_arr, device=device),
+            torch.as_tensor(target.y, device=device),
             torch.as_tensor(sample_weight, dtype=_DTYPE, device=device),
         )
+        options = self._train_options(X.shape[0])
+        validation = None
+        if getattr(self, "early_stopping", False):
+            data, validation = _split_validation(
+                data, target.y, self.validation_fraction, seed, stratify=not self._y_numeric
+            )
 
         module = self._build_module(
-            X.shape[1], n_outputs, generator, input_offset(X, x_std, device)
+            X.shape[1], target.n_outputs, generator, input_offset(X, x_std, device)
         ).to(device)
         state = getattr(self, "_module_state", None) if self.warm_start else None
         if state is not None:
-            if any(tuple(v.shape) != state[k].shape for k, v in module.named_parameters()):
+            if any(
+                k not in state or tuple(v.shape) != state[k].shape
+                for k, v in module.named_parameters()
+            ):
                 raise ValueError(
                     "warm_start=True but the data's shape differs from the previous fit "
-                    f"({X.shape[1]} features, {n_outputs} outputs); refit with warm_start=False."
+                    f"({X.shape[1]} features, {target.n_outputs} outputs); "
+                    "fit with warm_start=False."
                 )
             module.load_state_dict({k: torch.as_tensor(v) for k, v in state.items()}, strict=False)
 
         history, _ = train(
             module,
-            loss_fn,
+            target.loss_fn,
             data,
-            max_iter=self.max_iter,
-            tol=self.tol,
-            n_iter_no_change=self.n_iter_no_change,
-            learning_rate=self.learning_rate,
-            batch_size=self._batch_size(X.shape[0]),
             generator=generator,
             verbose=self.verbose,
+            validation=validation,
+            score_fn=target.score_fn,
+            **options,
         )
         refitted = None
         if refit_support:  # in float64, on the selected columns of the caller's X
@@ -285,11 +328,15 @@ class L0BaseEstimator(BaseEstimator):
                 device,
                 torch.float64,
             )
-            refitted = refit(module, loss_fn, Dataset(x_cols, data.y, data.w))
-        self._export(module, x_std, refitted)
+            refitted = refit(module, target.loss_fn, Dataset(x_cols, data.y, data.w))
+        # Everything below sets attributes; nothing above did.
+        self._export(module, x_std, target.info, refitted)
         self.n_iter_ = history.n_iter
         self.loss_curve_ = np.asarray(history.loss_curve)
         self.n_gates_open_curve_ = np.asarray(history.n_open_curve, dtype=np.int64)
+        if validation is not None:
+            self.validation_scores_ = np.asarray(history.validation_scores)
+            self.best_validation_score_ = history.best_validation_score
         # Trained parameters (not buffers), as numpy, for warm starts.
         self._module_state = {k: v.detach().cpu().numpy() for k, v in module.named_parameters()}
         if not self.support_.any() and X.shape[1] > 0:
@@ -305,3 +352,22 @@ class L0BaseEstimator(BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
         return tags
+
+
+def _split_validation(data: Dataset, y: np.ndarray, fraction: float, seed: int, stratify: bool):
+    """Hold out ``fraction`` of the rows (stratified for classifiers) for early stopping."""
+    from sklearn.model_selection import train_test_split
+
+    idx = np.arange(data.n_samples)
+    train_idx, val_idx = train_test_split(
+        idx,
+        test_size=fraction,
+        random_state=seed % (2**32),
+        stratify=y if stratify else None,
+    )
+
+    def subset(rows):
+        rows = torch.as_tensor(rows, device=data.y.device)
+        return Dataset(data.X.index_select(0, rows), data.y[rows], data.w[rows])
+
+    return subset(train_idx), subset(val_idx)

@@ -7,17 +7,19 @@ used for all targets/classes or for none).
 
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 from scipy.special import expit, log_expit, log_softmax, softmax
 from sklearn.base import ClassifierMixin, MultiOutputMixin, RegressorMixin, _fit_context
+from sklearn.utils._param_validation import Interval
 from sklearn.utils.extmath import safe_sparse_dot
-from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._base import L0BaseEstimator, Standardization, weighted_mean_std
+from ._base import L0BaseEstimator, Standardization, Target, encode_labels, weighted_mean_std
 from .gates import BETA, HardConcreteGate, prob_nonzero
 from .networks import GatedLinear
-from .training import binary_log_loss, multinomial_log_loss, squared_loss
+from .training import r2_score, squared_loss
 
 _COMMON_PARAMS_DOC = """
     alpha : float, default=0.01
@@ -104,6 +106,7 @@ class _L0LinearModel(L0BaseEstimator):
 
     _parameter_constraints: dict = {
         **L0BaseEstimator._parameter_constraints,
+        "learning_rate": [Interval(numbers.Real, 0, None, closed="neither")],
         "fit_intercept": ["boolean"],
         "refit": ["boolean"],
     }
@@ -151,6 +154,15 @@ class _L0LinearModel(L0BaseEstimator):
             l2=self.weight_decay,
             input_offset=input_offset,
             beta=self.temperature,
+        )
+
+    def _train_options(self, n_samples):
+        return dict(
+            max_iter=self.max_iter,
+            tol=self.tol,
+            n_iter_no_change=self.n_iter_no_change,
+            learning_rate=self.learning_rate,
+            batch_size=n_samples if self.batch_size == "auto" else min(self.batch_size, n_samples),
         )
 
     def _export_linear(
@@ -234,26 +246,23 @@ class L0Regressor(MultiOutputMixin, RegressorMixin, _L0LinearModel):
         self : L0Regressor
             The fitted estimator.
         """
-        return self._fit(X, y, sample_weight, refit_support=self.refit)
+        return self._fit(X, y, sample_weight, refit_support=self.refit, center=self.fit_intercept)
 
     def _prepare_target(self, y, sample_weight):
-        y = np.asarray(y, dtype=np.float64)
-        if not np.all(np.isfinite(y)):
-            raise ValueError("Input y contains NaN or infinity.")
-        self._y_1d = y.ndim == 1
-        y2 = y.reshape(len(y), -1)
-        self._y_std = weighted_mean_std(y2, sample_weight, center=self.fit_intercept)
-        y_scaled = (y2 - self._y_std.mean) / self._y_std.scale
-        return y_scaled.astype(np.float32), y2.shape[1], squared_loss
+        y2 = np.asarray(y, dtype=np.float64).reshape(len(y), -1)
+        y_std = weighted_mean_std(y2, sample_weight, center=self.fit_intercept)
+        y_scaled = ((y2 - y_std.mean) / y_std.scale).astype(np.float32)
+        info = {"y_std": y_std, "y_1d": np.ndim(y) == 1}
+        return Target(y_scaled, y2.shape[1], squared_loss, r2_score, info)
 
-    def _export(self, module, x_std, refitted):
+    def _export(self, module, x_std, target_info, refitted):
+        y_std = target_info["y_std"]
         coef, intercept = self._export_linear(
-            module, x_std, refitted, y_scale=self._y_std.scale, y_mean=self._y_std.mean
+            module, x_std, refitted, y_scale=y_std.scale, y_mean=y_std.mean
         )
-        if self._y_1d:
+        if target_info["y_1d"]:
             coef, intercept = coef[0], float(intercept[0])
         self.coef_, self.intercept_ = coef, intercept
-        del self._y_std, self._y_1d
 
     def predict(self, X):
         """Predict with the fitted linear model.
@@ -335,22 +344,13 @@ class L0Classifier(ClassifierMixin, _L0LinearModel):
         self : L0Classifier
             The fitted estimator.
         """
-        return self._fit(X, y, sample_weight, refit_support=self.refit)
+        return self._fit(X, y, sample_weight, refit_support=self.refit, center=self.fit_intercept)
 
     def _prepare_target(self, y, sample_weight):
-        check_classification_targets(y)
-        self.classes_, y_idx = np.unique(y, return_inverse=True)
-        n_classes = len(self.classes_)
-        if n_classes < 2:
-            raise ValueError(
-                f"L0Classifier needs samples of at least 2 classes in the data; got only "
-                f"one class: {self.classes_[0]!r}."
-            )
-        if n_classes == 2:
-            return y_idx.astype(np.float32), 1, binary_log_loss
-        return y_idx.astype(np.int64), n_classes, multinomial_log_loss
+        return encode_labels(y, type(self).__name__)
 
-    def _export(self, module, x_std, refitted):
+    def _export(self, module, x_std, target_info, refitted):
+        self.classes_ = target_info["classes"]
         self.coef_, self.intercept_ = self._export_linear(module, x_std, refitted)
 
     def decision_function(self, X):

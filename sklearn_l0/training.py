@@ -29,6 +29,7 @@ CHECK_STEPS = 10
 """Fewest optimizer steps between two convergence checks (a check costs one sync)."""
 
 LossFn = Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]
+ScoreFn = LossFn  # (output, target, weight) -> scalar score, higher is better
 
 
 def squared_loss(out: torch.Tensor, y: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
@@ -87,6 +88,8 @@ class History:
     n_iter: int = 0
     loss_curve: list[float] = field(default_factory=list)
     n_open_curve: list[int] = field(default_factory=list)
+    validation_scores: list[float] = field(default_factory=list)
+    best_validation_score: float | None = None
     converged: bool = False
 
 
@@ -102,20 +105,46 @@ def _adam(params: list[torch.Tensor], lr: float) -> torch.optim.Optimizer:
         return torch.optim.Adam(params, lr=lr)
 
 
+def r2_score(out: torch.Tensor, y: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
+    """Weighted R^2 averaged over outputs (``y`` is standardized: variance about 1)."""
+    wn = w / w.sum()
+    resid = (wn[:, None] * (out - y).square()).sum(dim=0)
+    mean = (wn[:, None] * y).sum(dim=0)
+    total = (wn[:, None] * (y - mean).square()).sum(dim=0).clamp_min(1e-12)
+    return (1.0 - resid / total).mean()
+
+
+def accuracy(out: torch.Tensor, y: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
+    """Weighted accuracy of logits (one logit: binary; several: multinomial)."""
+    pred = (out[:, 0] > 0).to(y.dtype) if out.shape[1] == 1 else out.argmax(dim=1)
+    return (w * (pred == y)).sum() / w.sum()
+
+
 @torch.no_grad()
+def _mean_over_batches(
+    module: nn.Module, fn: LossFn, data: Dataset, batch_size: int
+) -> torch.Tensor:
+    """``fn`` over the data with test-time gates, averaged over batches by size."""
+    was_training = module.training
+    module.eval()
+    if batch_size >= data.n_samples:
+        result = fn(module(data.X), data.y, data.w)
+    else:
+        result = torch.zeros((), device=data.w.device)
+        for Xb, yb, wb in data.batches(batch_size, None, shuffle=False):
+            result += fn(module(Xb), yb, wb) * (Xb.shape[0] / data.n_samples)
+    module.train(was_training)
+    return result
+
+
 def evaluate(module: nn.Module, loss_fn: LossFn, data: Dataset, batch_size: int) -> torch.Tensor:
     """Objective with test-time (deterministic) gates: data loss plus regularization.
 
     Unlike the training objective it has no gate noise, so it is what the
     stopping rule watches. Returns a device scalar.
     """
-    was_training = module.training
-    module.eval()
-    total = torch.zeros((), device=data.w.device)
-    for Xb, yb, wb in data.batches(batch_size, None, shuffle=False):
-        total += loss_fn(module(Xb), yb, wb) * Xb.shape[0]
-    module.train(was_training)
-    return total / data.n_samples + module.regularization()
+    with torch.no_grad():
+        return _mean_over_batches(module, loss_fn, data, batch_size) + module.regularization()
 
 
 def train(
@@ -132,6 +161,8 @@ def train(
     shuffle: bool = True,
     verbose: int = 0,
     optimizer: torch.optim.Optimizer | None = None,
+    validation: Dataset | None = None,
+    score_fn: ScoreFn | None = None,
 ) -> tuple[History, torch.optim.Optimizer]:
     """Minimise ``loss_fn(module(X), y, w) + module.regularization()`` with Adam.
 
@@ -143,6 +174,11 @@ def train(
     gates has not changed in those epochs: the gates have settled and the
     loss is flat. A ``ConvergenceWarning`` is issued when ``max_iter`` epochs
     end training first.
+
+    With ``validation`` (early stopping), the rule watches ``score_fn`` on
+    the validation data instead (stop when it has not improved by ``tol`` for
+    ``n_iter_no_change`` epochs), and the module ends with the parameters of
+    the best-scoring check.
 
     Between checks nothing is read back from the device: the per-epoch
     training objectives accumulate in a device buffer copied at each check.
@@ -162,7 +198,7 @@ def train(
     window = max(1, min(math.ceil(CHECK_STEPS / n_batches), n_iter_no_change, max_iter))
     epoch_obj = torch.zeros(window, device=device)
     history = History()
-    best, stale_epochs = math.inf, 0
+    best, stale_epochs, best_state = math.inf, 0, None
     open_mask = _open_mask(module)
     bar = tqdm(total=max_iter, disable=verbose <= 0, desc="fit", unit="epoch", leave=False)
     module.train()
@@ -194,12 +230,21 @@ def train(
             new_mask = _open_mask(module)
             n_open = 0 if new_mask is None else int(new_mask.sum())
             history.n_open_curve.extend([n_open] * n_seen)
-            if current > best - tol and (new_mask is None or torch.equal(new_mask, open_mask)):
+            if validation is not None:
+                score = float(_mean_over_batches(module, score_fn, validation, batch_size))
+                history.validation_scores.extend([score] * n_seen)
+                if -score < best:
+                    best_state = {k: v.detach().clone() for k, v in module.state_dict().items()}
+                    history.best_validation_score = score
+                stale_epochs = stale_epochs + n_seen if -score > best - tol else 0
+                best = min(best, -score)
+            elif current > best - tol and (new_mask is None or torch.equal(new_mask, open_mask)):
                 stale_epochs += n_seen
             else:
                 stale_epochs = 0
                 open_mask = new_mask
-            best = min(best, current)
+            if validation is None:
+                best = min(best, current)
             bar.update(n_seen)
             bar.set_postfix(objective=f"{current:.4g}", open_gates=n_open)
             if stale_epochs >= n_iter_no_change:
@@ -208,6 +253,8 @@ def train(
     finally:
         bar.close()
         module.eval()
+    if best_state is not None:
+        module.load_state_dict(best_state)
     if not history.converged:
         warnings.warn(
             f"Training stopped at max_iter={max_iter} epochs before the objective and "

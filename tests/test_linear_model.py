@@ -239,7 +239,7 @@ def test_sample_weight_equals_repetition_for_classifier():
 
 def test_zero_sample_weights_are_rejected():
     X, y, _ = make_sparse_regression(50, 5, n_informative=2, random_state=0)
-    with pytest.raises(ValueError, match="sample_weight"):
+    with pytest.raises(ValueError, match="(?i)sample.weight"):
         L0Regressor().fit(X, y, sample_weight=np.zeros(50))
 
 

@@ -107,3 +107,32 @@ def support_f1(selected, true_support) -> float:
     true_support = np.asarray(true_support, dtype=bool)
     tp = np.sum(selected & true_support)
     return 0.0 if tp == 0 else 2.0 * tp / (selected.sum() + true_support.sum())
+
+
+def make_nonlinear_classification(
+    n_samples: int = 2000, n_features: int = 100, *, random_state=None
+):
+    """A 4-class task that no linear model solves, on 4 informative features.
+
+    The label combines two nonlinear rules, ``y = 2 * XOR(x_a > 0, x_b > 0)
+    + (x_c**2 + x_d**2 > median)``: a sign pattern of two features and a
+    radius in two others. All features are independent standard Gaussians;
+    the informative ones are at random positions.
+
+    Returns
+    -------
+    X : ndarray of shape (n_samples, n_features)
+    y : ndarray of shape (n_samples,)
+        Labels 0..3, balanced in expectation.
+    support : ndarray of shape (n_features,), dtype=bool
+        The 4 informative features.
+    """
+    rng = check_random_state(random_state)
+    X = rng.standard_normal((n_samples, n_features))
+    a, b, c, d = rng.choice(n_features, 4, replace=False)
+    radius = X[:, c] ** 2 + X[:, d] ** 2
+    # The median of a chi-square with 2 degrees of freedom: 2 log 2.
+    y = 2 * ((X[:, a] > 0) ^ (X[:, b] > 0)) + (radius > 2 * np.log(2))
+    support = np.zeros(n_features, dtype=bool)
+    support[[a, b, c, d]] = True
+    return X, y, support

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -114,3 +115,134 @@ class GatedLinear(nn.Module):
         """Keep the gate locations in their allowed range (after each step)."""
         if self.gate is not None:
             self.gate.constrain_()
+
+
+ACTIVATIONS = {
+    "identity": nn.Identity,
+    "logistic": nn.Sigmoid,
+    "tanh": nn.Tanh,
+    "relu": nn.ReLU,
+}
+_NUMPY_ACTIVATIONS = {
+    "identity": lambda a: a,
+    "logistic": lambda a: 1.0 / (1.0 + np.exp(-a)),
+    "tanh": np.tanh,
+    "relu": lambda a: np.maximum(a, 0.0),
+}
+
+
+class GatedMLP(nn.Module):
+    """A multilayer perceptron whose every layer gates its inputs.
+
+    The first layer's gates select input features (strength ``l0_input``);
+    the gates of the next layers switch whole hidden units off (strength
+    ``l0_hidden``), the paper's group sparsity. The output layer gates its
+    inputs too, i.e. the last hidden layer's units.
+
+    Parameters
+    ----------
+    sizes : sequence of int
+        ``(n_features, *hidden_layer_sizes, n_outputs)``.
+    activation : {"identity", "logistic", "tanh", "relu"}
+        Hidden-layer activation.
+    l0_input, l0_hidden : float
+        L0 strengths per open gate for input features and for hidden units.
+    l2 : float
+        Expected-L2 strength of every layer.
+    input_offset : tensor, optional
+        Implicit centering of sparse inputs (see :class:`GatedLinear`).
+    input_drop_rate, hidden_drop_rate : float
+        Initial gate drop rates (the paper's 0.2 for inputs, 0.5 for hidden units).
+    **gate_kwargs
+        Passed to every :class:`~sklearn_l0.gates.HardConcreteGate`.
+    """
+
+    def __init__(
+        self,
+        sizes,
+        *,
+        activation: str = "relu",
+        l0_input: float = 0.0,
+        l0_hidden: float = 0.0,
+        l2: float = 0.0,
+        input_offset: torch.Tensor | None = None,
+        input_drop_rate: float = 0.2,
+        hidden_drop_rate: float = 0.5,
+        **gate_kwargs,
+    ) -> None:
+        super().__init__()
+        self.activation_name = activation
+        self.activation = ACTIVATIONS[activation]()
+        self.layers = nn.ModuleList(
+            GatedLinear(
+                n_in,
+                n_out,
+                l0=l0_input if i == 0 else l0_hidden,
+                l2=l2,
+                input_offset=input_offset if i == 0 else None,
+                drop_rate=input_drop_rate if i == 0 else hidden_drop_rate,
+                **gate_kwargs,
+            )
+            for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:], strict=True))
+        )
+
+    @property
+    def gate(self):
+        """The input-feature gates (those of the first layer)."""
+        return self.layers[0].gate
+
+    def reset_parameters(self, generator: torch.Generator | None = None) -> None:
+        for layer in self.layers:
+            layer.reset_parameters(generator)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        for layer in self.layers[:-1]:
+            x = self.activation(layer(x))
+        return self.layers[-1](x)
+
+    def regularization(self) -> torch.Tensor:
+        return sum(layer.regularization() for layer in self.layers)
+
+    @torch.no_grad()
+    def compact(self) -> tuple[np.ndarray, list[np.ndarray], list[np.ndarray]]:
+        """Plain float64 weights of the test-time network without its pruned parts.
+
+        Returns ``(kept_features, coefs, intercepts)``: the mask of input
+        features whose gate is open, and per layer a weight matrix of shape
+        ``(n_kept_inputs, n_kept_outputs)`` (gates folded in) and a bias. A
+        hidden unit is removed when the gate on it in the next layer is
+        closed; the compact network computes exactly what the gated network
+        computes in eval mode, on centered inputs (a first-layer
+        ``input_offset`` is left for the caller to fold in with the rest of
+        the standardization).
+        """
+        keeps = [layer.gate.deterministic() > 0 for layer in self.layers]
+        keeps.append(torch.ones(self.layers[-1].out_features, dtype=torch.bool))
+        coefs, intercepts = [], []
+        for i, layer in enumerate(self.layers):
+            rows, cols = keeps[i].cpu(), keeps[i + 1].cpu()
+            weight = layer.effective_weight().double().cpu()[rows][:, cols]
+            bias = layer.bias.detach().double().cpu()[cols]
+            coefs.append(weight.numpy())
+            intercepts.append(bias.numpy())
+        return keeps[0].cpu().numpy(), coefs, intercepts
+
+
+def mlp_forward(X, coefs, intercepts, activation: str, chunk_size: int = 65536) -> np.ndarray:
+    """Numpy forward pass of a plain MLP (``coefs[i]`` of shape (n_in, n_out)), by row chunks.
+
+    ``X`` may be a scipy sparse matrix; memory stays bounded by ``chunk_size`` rows.
+    """
+    from sklearn.utils import gen_batches
+    from sklearn.utils.extmath import safe_sparse_dot
+
+    act = _NUMPY_ACTIVATIONS[activation]
+    out = np.empty((X.shape[0], coefs[-1].shape[1]))
+    for rows in gen_batches(X.shape[0], chunk_size):
+        h = X[rows]
+        for i, (W, b) in enumerate(zip(coefs, intercepts, strict=True)):
+            h = safe_sparse_dot(h, W, dense_output=True) + b
+            if i < len(coefs) - 1:
+                h = act(h)
+        out[rows] = h
+    return out

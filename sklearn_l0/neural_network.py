@@ -1,0 +1,436 @@
+"""Multilayer perceptrons with L0 gates on input features and hidden units.
+
+Every layer gates its inputs with hard concrete gates: the first layer's
+gates select features (``support_``), the others switch whole hidden units
+off. After ``fit`` the network is compacted: pruned features and units are
+removed and ``predict`` runs plain dense numpy layers.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+from scipy.special import expit, softmax
+from sklearn.base import ClassifierMixin, MultiOutputMixin, RegressorMixin, _fit_context
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from ._base import L0BaseEstimator, Target, encode_labels, weighted_mean_std
+from .gates import BETA, prob_nonzero
+from .networks import ACTIVATIONS, GatedMLP, mlp_forward
+from .training import r2_score, squared_loss
+
+_MLP_PARAMS_DOC = """
+    hidden_layer_sizes : array-like of int, default=(100,)
+        Number of units in each hidden layer, before pruning.
+    activation : {"relu", "tanh", "logistic", "identity"}, default="relu"
+        Hidden-layer activation.
+    alpha : float, default=0.01
+        L0 strength on the input features (the paper's lambda): the price of
+        keeping one feature, in units of the data loss (mean squared error on
+        the standardized target for regression, mean log-loss in nats for
+        classification), exactly as for the linear estimators. The penalty
+        counts features (one gate per feature), not weights.
+    hidden_alpha : float or None, default=None
+        L0 strength on the hidden units, per unit (the paper's separate
+        per-layer lambdas). None uses ``alpha``. Raise it to shrink the
+        network (structured pruning); 0 keeps every unit.
+    weight_decay : float, default=1e-4
+        Strength of the paper's expected L2 penalty under the gates,
+        ``weight_decay / 2 * sum_j P(z_j != 0) * ||w_j||^2`` per layer.
+    batch_size : int or "auto", default="auto"
+        Mini-batch size; ``"auto"`` is ``min(200, n_samples)``. One gate
+        sample is drawn per mini-batch, as in the paper.
+    learning_rate_init : float, default=0.01
+        Step size of the Adam optimizer.
+    max_iter : int, default=200
+        Maximum number of epochs.
+    tol : float, default=1e-4
+        Tolerance of the stopping rule.
+    n_iter_no_change : int, default=10
+        Epochs without an improvement of at least ``tol`` (in the training
+        objective with test-time gates and an unchanged set of open gates,
+        or in the validation score with ``early_stopping``) before stopping.
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the training data (stratified
+        for classifiers), stop when its score (accuracy or R^2) stops
+        improving, and keep the best-scoring parameters.
+    validation_fraction : float, default=0.1
+        Fraction held out for early stopping.
+    shuffle : bool, default=True
+        Shuffle the samples at every epoch.
+    temperature : float, default=2/3
+        Temperature ``beta`` of the hard concrete distribution.
+    device : str or torch.device, default="auto"
+        ``"auto"`` (CUDA when available, else CPU), ``"cpu"``, ``"cuda"``,
+        ``"cuda:1"`` or a ``torch.device``. Fitted attributes are numpy arrays
+        whatever the device.
+    random_state : int, RandomState instance or None, default=None
+        Seeds weight initialisation, shuffling, gate noise and the validation
+        split; global random states are never used.
+    verbose : int, default=0
+        If positive, show a progress bar with the objective and open gates.
+    warm_start : bool, default=False
+        Start from the parameters (before compaction) of the previous fit.
+"""
+
+_MLP_ATTRS_DOC = """
+    support_ : ndarray of shape (n_features_in_,), dtype=bool
+        Input features kept by the first layer's gates.
+    gate_open_proba_ : ndarray of shape (n_features_in_,)
+        Probability that each feature's gate is non-zero under the trained
+        hard concrete distribution (for ranking features).
+    coef_ : ndarray of shape (hidden_layer_sizes_[0], n_features_in_)
+        Effective first-layer weights (units of X) of the kept first-layer
+        units over all input features, with zero columns for dropped
+        features, so that ``SelectFromModel`` works.
+    coefs_ : list of ndarray
+        Weight matrices of the compact network, ``coefs_[i]`` of shape
+        ``(n_inputs_i, n_outputs_i)``; ``coefs_[0]`` acts on
+        ``X[:, support_]`` in the units of X.
+    intercepts_ : list of ndarray
+        Biases of the compact network.
+    hidden_layer_sizes_ : tuple of int
+        Hidden layer sizes after pruning.
+    n_layers_ : int
+        Number of layers, input and output included.
+    n_outputs_ : int
+        Number of outputs.
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during fit, when X has string column names.
+    n_iter_ : int
+        Number of epochs run.
+    loss_curve_ : ndarray of shape (n_iter_,)
+        Training objective (mean over the epoch's mini-batches) per epoch.
+    n_gates_open_curve_ : ndarray of shape (n_iter_,)
+        Open test-time gates (features and units), per epoch.
+    validation_scores_ : ndarray of shape (n_iter_,)
+        Validation score per epoch (only with ``early_stopping``).
+    best_validation_score_ : float
+        Best validation score (only with ``early_stopping``).
+"""
+
+
+class _L0MLP(L0BaseEstimator):
+    """Parameters, module and compaction shared by the two MLP estimators."""
+
+    _parameter_constraints: dict = {
+        **L0BaseEstimator._parameter_constraints,
+        "hidden_layer_sizes": ["array-like", Interval(numbers.Integral, 1, None, closed="left")],
+        "activation": [StrOptions(set(ACTIVATIONS))],
+        "hidden_alpha": [Interval(numbers.Real, 0, None, closed="left"), None],
+        "learning_rate_init": [Interval(numbers.Real, 0, None, closed="neither")],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(numbers.Real, 0, 1, closed="neither")],
+        "shuffle": ["boolean"],
+    }
+
+    def __init__(
+        self,
+        hidden_layer_sizes=(100,),
+        activation: str = "relu",
+        *,
+        alpha: float = 0.01,
+        hidden_alpha: float | None = None,
+        weight_decay: float = 1e-4,
+        batch_size: int | str = "auto",
+        learning_rate_init: float = 0.01,
+        max_iter: int = 200,
+        tol: float = 1e-4,
+        n_iter_no_change: int = 10,
+        early_stopping: bool = False,
+        validation_fraction: float = 0.1,
+        shuffle: bool = True,
+        temperature: float = BETA,
+        device="auto",
+        random_state=None,
+        verbose: int = 0,
+        warm_start: bool = False,
+    ) -> None:
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.alpha = alpha
+        self.hidden_alpha = hidden_alpha
+        self.weight_decay = weight_decay
+        self.batch_size = batch_size
+        self.learning_rate_init = learning_rate_init
+        self.max_iter = max_iter
+        self.tol = tol
+        self.n_iter_no_change = n_iter_no_change
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.shuffle = shuffle
+        self.temperature = temperature
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+        self.warm_start = warm_start
+
+    def _hidden_sizes(self) -> list[int]:
+        sizes = np.atleast_1d(np.asarray(self.hidden_layer_sizes))
+        if sizes.size == 0 or sizes.ndim != 1 or np.any(sizes < 1) or sizes.dtype.kind not in "iu":
+            raise ValueError(
+                "hidden_layer_sizes must be a non-empty sequence of positive integers; "
+                f"got {self.hidden_layer_sizes!r}."
+            )
+        return [int(s) for s in sizes]
+
+    def _build_module(self, n_features, n_outputs, generator, input_offset):
+        module = GatedMLP(
+            [n_features, *self._hidden_sizes(), n_outputs],
+            activation=self.activation,
+            l0_input=self.alpha,
+            l0_hidden=self.alpha if self.hidden_alpha is None else self.hidden_alpha,
+            l2=self.weight_decay,
+            input_offset=input_offset,
+            beta=self.temperature,
+        )
+        module.reset_parameters(generator)
+        return module
+
+    def _train_options(self, n_samples):
+        n_fit = n_samples
+        if self.early_stopping:
+            n_fit = n_samples - int(np.ceil(self.validation_fraction * n_samples))
+        batch = min(200, n_fit) if self.batch_size == "auto" else min(self.batch_size, n_fit)
+        return dict(
+            max_iter=self.max_iter,
+            tol=self.tol,
+            n_iter_no_change=self.n_iter_no_change,
+            learning_rate=self.learning_rate_init,
+            batch_size=max(batch, 1),
+            shuffle=self.shuffle,
+        )
+
+    def _export_network(self, module: GatedMLP, x_std, y_scale=1.0, y_mean=0.0):
+        kept, coefs, intercepts = module.compact()
+        # Fold the input standardization into the first layer, the target's into the last.
+        mean, scale = x_std.mean[kept], x_std.scale[kept]
+        coefs[0] = coefs[0] / scale[:, None]
+        intercepts[0] = intercepts[0] - mean @ coefs[0]
+        coefs[-1] = coefs[-1] * y_scale
+        intercepts[-1] = intercepts[-1] * y_scale + y_mean
+        gate = module.gate
+        self.support_ = kept
+        self.gate_open_proba_ = (
+            prob_nonzero(gate.log_alpha.detach(), beta=gate.beta, gamma=gate.gamma, zeta=gate.zeta)
+            .double()
+            .cpu()
+            .numpy()
+        )
+        self.coefs_, self.intercepts_ = coefs, intercepts
+        coef = np.zeros((coefs[0].shape[1], kept.size))
+        coef[:, kept] = coefs[0].T
+        self.coef_ = coef
+        self.hidden_layer_sizes_ = tuple(int(c.shape[1]) for c in coefs[:-1])
+        self.n_layers_ = len(coefs) + 1
+        self.n_outputs_ = int(coefs[-1].shape[1])
+
+    def _forward(self, X):
+        check_is_fitted(self)
+        X = validate_data(self, X, accept_sparse=("csr", "csc"), reset=False)
+        return mlp_forward(X[:, self.support_], self.coefs_, self.intercepts_, self.activation)
+
+
+class L0MLPRegressor(MultiOutputMixin, RegressorMixin, _L0MLP):
+    __doc__ = f"""Multilayer perceptron regressor with L0 feature selection and unit pruning.
+
+    Squared loss on the standardized target; hard concrete gates on the
+    input features and on every hidden unit (Louizos, Welling & Kingma,
+    2018). Multi-output targets share the network.
+
+    Parameters
+    ----------{_MLP_PARAMS_DOC}
+    Attributes
+    ----------{_MLP_ATTRS_DOC}
+    See Also
+    --------
+    L0MLPClassifier : The same network for classification.
+    L0Regressor : The linear model with the same feature penalty.
+    sklearn.neural_network.MLPRegressor : The unpenalized network.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_l0 import L0MLPRegressor
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.uniform(-1, 1, size=(1000, 10))
+    >>> y = np.sin(3 * X[:, 0]) + X[:, 1] ** 2
+    >>> reg = L0MLPRegressor(hidden_layer_sizes=(32,), random_state=0).fit(X, y)
+    >>> np.flatnonzero(reg.support_)
+    array([0, 1])
+    """
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None):
+        """Fit the network, then compact it.
+
+        Parameters
+        ----------
+        X : {{array-like, sparse matrix}} of shape (n_samples, n_features)
+            Training data.
+        y : array-like of shape (n_samples,) or (n_samples, n_targets)
+            Target values.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative sample weights.
+
+        Returns
+        -------
+        self : L0MLPRegressor
+            The fitted estimator.
+        """
+        return self._fit(X, y, sample_weight)
+
+    def _prepare_target(self, y, sample_weight):
+        y2 = np.asarray(y, dtype=np.float64).reshape(len(y), -1)
+        y_std = weighted_mean_std(y2, sample_weight)
+        y_scaled = ((y2 - y_std.mean) / y_std.scale).astype(np.float32)
+        return Target(
+            y_scaled, y2.shape[1], squared_loss, r2_score, {"y_std": y_std, "y_1d": np.ndim(y) == 1}
+        )
+
+    def _export(self, module, x_std, target_info, refitted):
+        y_std = target_info["y_std"]
+        self._y_1d = target_info["y_1d"]
+        self._export_network(module, x_std, y_scale=y_std.scale, y_mean=y_std.mean)
+
+    def predict(self, X):
+        """Predict with the compact network.
+
+        Parameters
+        ----------
+        X : {{array-like, sparse matrix}} of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,) or (n_samples, n_targets)
+            Predicted values.
+        """
+        out = self._forward(X)
+        return out[:, 0] if self._y_1d else out
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        return tags
+
+
+class L0MLPClassifier(ClassifierMixin, _L0MLP):
+    __doc__ = f"""Multilayer perceptron classifier with L0 feature selection and unit pruning.
+
+    Logistic (binary) or softmax (multiclass) output; hard concrete gates on
+    the input features and on every hidden unit (Louizos, Welling & Kingma,
+    2018). Labels of any type.
+
+    Parameters
+    ----------{_MLP_PARAMS_DOC}
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        Class labels.{_MLP_ATTRS_DOC}
+    See Also
+    --------
+    L0MLPRegressor : The same network for regression.
+    L0Classifier : The linear model with the same feature penalty.
+    sklearn.neural_network.MLPClassifier : The unpenalized network.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_l0 import L0MLPClassifier
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.randn(1000, 10)
+    >>> y = (X[:, 2] * X[:, 7] > 0).astype(int)  # XOR of two signs
+    >>> clf = L0MLPClassifier(hidden_layer_sizes=(16,), random_state=0).fit(X, y)
+    >>> np.flatnonzero(clf.support_)
+    array([2, 7])
+    """
+
+    _multi_output = False
+    _y_numeric = False
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None):
+        """Fit the network, then compact it.
+
+        Parameters
+        ----------
+        X : {{array-like, sparse matrix}} of shape (n_samples, n_features)
+            Training data.
+        y : array-like of shape (n_samples,)
+            Class labels of any type.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative sample weights.
+
+        Returns
+        -------
+        self : L0MLPClassifier
+            The fitted estimator.
+        """
+        return self._fit(X, y, sample_weight)
+
+    def _prepare_target(self, y, sample_weight):
+        return encode_labels(y, type(self).__name__)
+
+    def _export(self, module, x_std, target_info, refitted):
+        self.classes_ = target_info["classes"]
+        self._export_network(module, x_std)
+
+    def predict_proba(self, X):
+        """Class probabilities from the compact network.
+
+        Parameters
+        ----------
+        X : {{array-like, sparse matrix}} of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Probabilities, columns ordered as ``classes_``.
+        """
+        logits = self._forward(X)
+        if logits.shape[1] == 1:
+            p = expit(logits[:, 0])
+            return np.column_stack([1.0 - p, p])
+        return softmax(logits, axis=1)
+
+    def predict_log_proba(self, X):
+        """Logarithm of :meth:`predict_proba`.
+
+        Parameters
+        ----------
+        X : {{array-like, sparse matrix}} of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_classes)
+            Log-probabilities, columns ordered as ``classes_``.
+        """
+        with np.errstate(divide="ignore"):
+            return np.log(self.predict_proba(X))
+
+    def predict(self, X):
+        """Predict class labels.
+
+        Parameters
+        ----------
+        X : {{array-like, sparse matrix}} of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+            Predicted labels, taken from ``classes_``.
+        """
+        logits = self._forward(X)
+        idx = (logits[:, 0] > 0).astype(int) if logits.shape[1] == 1 else logits.argmax(axis=1)
+        return self.classes_[idx]
+
+
+__all__ = ["L0MLPClassifier", "L0MLPRegressor"]

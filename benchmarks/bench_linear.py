@@ -36,9 +36,12 @@ other columns are means over seeds. ``x_Lasso`` is the time divided by Lasso's
 in the same setting and run: on a shared machine the ratios are the meaningful
 numbers.
 
-Threads: the peers fit on one core, so torch is limited to one thread by
-default (``--torch-threads 0`` keeps torch's default). On a busy 2-core machine
-torch's 2-thread pool can make these small fits several times slower.
+Threads: every method runs on one thread by default (``--threads``): torch via
+``torch.set_num_threads``, BLAS and OpenMP (numpy, scipy, sklearn, abess) via
+threadpoolctl; ``--threads 0`` keeps the libraries' defaults. On the 2-core
+machine of the recorded run, the default 2-thread pools made these small fits
+erratic and up to ~10x slower (Lasso: 2 ms -> 24 ms; L0Regressor: 0.2 s -> 1-6 s
+while another process was busy).
 
 No warnings are silenced: those raised during the timed fits are counted and
 listed under the table.
@@ -51,6 +54,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import sys
 import time
 import warnings
 from collections import Counter, defaultdict
@@ -62,6 +66,7 @@ import torch
 from sklearn.linear_model import Lasso, LassoCV
 from sklearn.metrics import r2_score
 from sklearn.model_selection import GridSearchCV
+from threadpoolctl import threadpool_info, threadpool_limits
 
 import sklearn_l0
 from sklearn_l0 import L0Regressor
@@ -174,7 +179,7 @@ def run(args, methods):
                         "grid_alpha": getattr(est, "best_params_", {}).get("alpha"),
                     }
                 )
-            print(f"  done: {setting} seed {seed}", flush=True)
+            print(f"  done: {setting} seed {seed}", file=sys.stderr, flush=True)
     return pd.DataFrame(rows), warns, n_fits
 
 
@@ -205,22 +210,24 @@ def main():
     parser.add_argument("--grid-repeats", type=int, default=1, help="timed GridSearchCV fits")
     parser.add_argument("--min-time", type=float, default=0.2, help="repeat fast fits this long")
     parser.add_argument("--n-jobs", type=int, default=1, help="n_jobs of GridSearchCV")
-    parser.add_argument("--torch-threads", type=int, default=1, help="0: torch's default")
+    parser.add_argument("--threads", type=int, default=1, help="0: the libraries' defaults")
     args = parser.parse_args()
-    if args.torch_threads > 0:
-        torch.set_num_threads(args.torch_threads)
+    methods, skipped = build_methods(args)  # imports the peers before the thread limits
+    if args.threads > 0:
+        torch.set_num_threads(args.threads)
+        threadpool_limits(args.threads)
+    pools = sorted({f"{p['internal_api']} {p['num_threads']}" for p in threadpool_info()})
 
     print(
-        f"sklearn-l0 {sklearn_l0.__version__}, torch {torch.__version__} "
-        f"({torch.get_num_threads()} thread(s)), scikit-learn {sklearn.__version__}, "
-        f"numpy {np.__version__}; {platform.platform()}, {os.cpu_count()} CPU(s)"
+        f"sklearn-l0 {sklearn_l0.__version__}, torch {torch.__version__}, scikit-learn "
+        f"{sklearn.__version__}, numpy {np.__version__}; {platform.platform()}, "
+        f"{os.cpu_count()} CPU(s)\nthreads: torch {torch.get_num_threads()}, {', '.join(pools)}"
     )
     print(
         f"task: n_train={N_TRAIN}, n_test={N_TEST}, p={N_FEATURES}, k={N_INFORMATIVE}, "
         f"SNR={SNR}; seeds={args.seeds}, repeats={args.repeats}, "
         f"grid repeats={args.grid_repeats}, GridSearchCV n_jobs={args.n_jobs}"
     )
-    methods, skipped = build_methods(args)
     for line in skipped:
         print(line)
     start = time.perf_counter()

@@ -33,9 +33,13 @@ _MLP_PARAMS_DOC = """
         classification), exactly as for the linear estimators. The penalty
         counts features (one gate per feature), not weights.
     hidden_alpha : float or None, default=None
-        L0 strength on the hidden units, per unit (the paper's separate
-        per-layer lambdas). None uses ``alpha``. Raise it to shrink the
-        network (structured pruning); 0 keeps every unit.
+        L0 strength on the hidden units, per unit, in the same loss units.
+        None uses ``alpha`` (the paper's shared lambda); set it apart to tune
+        layers separately (the paper's "lambda sep." runs). Raise it to shrink
+        the network (structured pruning; a compact network also overfits
+        less and selects features more cleanly); 0 keeps every unit. With
+        several hidden layers a smaller value (e.g. ``alpha / 3``) avoids
+        starving the network of units.
     weight_decay : float, default=1e-4
         Strength of the paper's expected L2 penalty under the gates,
         ``weight_decay / 2 * sum_j P(z_j != 0) * ||w_j||^2`` per layer.

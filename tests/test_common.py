@@ -2,9 +2,14 @@
 
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from sklearn_l0 import L0Classifier, L0Regressor
+from sklearn_l0 import L0Classifier, L0MLPClassifier, L0MLPRegressor, L0Regressor
 
-ESTIMATORS = [L0Regressor(device="cpu"), L0Classifier(device="cpu")]
+ESTIMATORS = [
+    L0Regressor(device="cpu"),
+    L0Classifier(device="cpu"),
+    L0MLPRegressor(device="cpu"),
+    L0MLPClassifier(device="cpu"),
+]
 
 _ITERATIVE_LOGISTIC_REFIT = (
     "the logistic refit is iterative (float64 L-BFGS); on this near-separable 15-sample "
@@ -13,7 +18,18 @@ _ITERATIVE_LOGISTIC_REFIT = (
 )
 
 
+_MINI_BATCHES = (
+    "mini-batch training: repeating rows changes the batches, so weights and repetitions "
+    "agree only in expectation (sklearn's own MLPs are excluded from this check too)"
+)
+
+
 def expected_failed_checks(estimator):
+    if isinstance(estimator, (L0MLPClassifier, L0MLPRegressor)):
+        return {
+            "check_sample_weight_equivalence_on_dense_data": _MINI_BATCHES,
+            "check_sample_weight_equivalence_on_sparse_data": _MINI_BATCHES,
+        }
     if isinstance(estimator, L0Classifier):
         return {
             "check_sample_weight_equivalence_on_dense_data": _ITERATIVE_LOGISTIC_REFIT,

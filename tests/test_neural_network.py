@@ -1,0 +1,151 @@
+"""L0MLPClassifier and L0MLPRegressor: selection, pruning, attributes."""
+
+import pickle
+import warnings
+
+import numpy as np
+import pytest
+import torch
+from sklearn.datasets import make_friedman1
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.feature_selection import SelectFromModel
+from sklearn.neural_network import MLPClassifier, MLPRegressor
+
+from sklearn_l0 import L0MLPClassifier, L0MLPRegressor
+from sklearn_l0.datasets import make_nonlinear_classification, support_f1
+
+SEEDS = range(5)
+
+
+def _quiet_fit(est, X, y):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return est.fit(X, y)
+
+
+@pytest.fixture(scope="module")
+def xor_runs():
+    """L0MLPClassifier and MLPClassifier on the XOR task, 5 seeds."""
+    runs = []
+    for seed in SEEDS:
+        X, y, truth = make_nonlinear_classification(4000, 100, random_state=seed)
+        X, X_test, y, y_test = X[:2000], X[2000:], y[:2000], y[2000:]
+        l0 = _quiet_fit(L0MLPClassifier((32,), random_state=seed, device="cpu"), X, y)
+        mlp = _quiet_fit(MLPClassifier(hidden_layer_sizes=(32,), random_state=seed, max_iter=500), X, y)
+        runs.append((l0, mlp, truth, X_test, y_test))
+    return runs
+
+
+def test_xor_task_selects_exactly_the_informative_features(xor_runs):
+    exact = sum(np.array_equal(l0.support_, truth) for l0, _, truth, _, _ in xor_runs)
+    assert exact >= 4, f"exact support on {exact}/5 seeds"
+
+
+def test_xor_task_accuracy_at_least_mlp_on_all_features(xor_runs):
+    for l0, mlp, _, X_test, y_test in xor_runs:
+        assert l0.score(X_test, y_test) >= mlp.score(X_test, y_test)
+
+
+def test_xor_task_attributes(xor_runs):
+    l0, _, truth, X_test, _ = xor_runs[0]
+    n_units = l0.hidden_layer_sizes_[0]
+    assert 0 < n_units <= 32 and l0.coefs_[0].shape == (truth.sum(), n_units)
+    assert l0.coef_.shape == (n_units, 100)
+    np.testing.assert_array_equal(np.any(l0.coef_ != 0, axis=0), l0.support_)
+    assert l0.classes_.tolist() == [0, 1, 2, 3] and l0.n_outputs_ == 4 and l0.n_layers_ == 3
+    proba = l0.predict_proba(X_test)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    np.testing.assert_array_equal(l0.predict(X_test), l0.classes_[proba.argmax(axis=1)])
+    assert l0.gate_open_proba_[truth].min() > l0.gate_open_proba_[~truth].max()
+
+
+def test_friedman1_selects_informative_features_with_better_r2():
+    good = 0
+    for seed in SEEDS:
+        X, y = make_friedman1(n_samples=2000, n_features=50, noise=1.0, random_state=seed)
+        X, X_test, y, y_test = X[:1000], X[1000:], y[:1000], y[1000:]
+        l0 = _quiet_fit(L0MLPRegressor((64,), random_state=seed, device="cpu"), X, y)
+        mlp = _quiet_fit(MLPRegressor(hidden_layer_sizes=(64,), random_state=seed, max_iter=1000), X, y)
+        f1 = support_f1(l0.support_, np.arange(50) < 5)
+        good += f1 >= 0.9 and l0.score(X_test, y_test) >= mlp.score(X_test, y_test)
+    assert good >= 4
+
+
+def test_hidden_alpha_prunes_units_and_accuracy_holds():
+    X, y, truth = make_nonlinear_classification(4000, 100, random_state=0)
+    X, X_test, y, y_test = X[:2000], X[2000:], y[:2000], y[2000:]
+    clf = L0MLPClassifier((32, 32), hidden_alpha=0.003, random_state=0)
+    _quiet_fit(clf, X, y)
+    assert all(n < 32 for n in clf.hidden_layer_sizes_), clf.hidden_layer_sizes_
+    assert [c.shape[1] for c in clf.coefs_[:-1]] == list(clf.hidden_layer_sizes_)
+    assert clf.score(X_test, y_test) > 0.9
+    keep_all = _quiet_fit(L0MLPClassifier((32, 32), hidden_alpha=0.0, random_state=0), X, y)
+    assert keep_all.hidden_layer_sizes_ == (32, 32)
+
+
+def test_early_stopping_records_validation_scores():
+    X, y, _ = make_nonlinear_classification(1000, 20, random_state=0)
+    clf = _quiet_fit(L0MLPClassifier((16,), early_stopping=True, random_state=0), X, y)
+    assert clf.validation_scores_.shape == (clf.n_iter_,)
+    assert clf.best_validation_score_ == pytest.approx(clf.validation_scores_.max())
+    assert clf.n_iter_ < clf.max_iter
+    assert not hasattr(L0MLPClassifier().fit(X[:100], y[:100]), "validation_scores_")
+
+
+def test_multioutput_regression_and_select_from_model():
+    rng = np.random.RandomState(0)
+    X = rng.uniform(-1, 1, (1000, 12))
+    Y = np.column_stack([np.sin(3 * X[:, 0]), X[:, 0] * X[:, 5]]) + 0.05 * rng.randn(1000, 2)
+    reg = _quiet_fit(L0MLPRegressor((32,), random_state=0), X, Y)
+    assert reg.predict(X).shape == (1000, 2) and reg.n_outputs_ == 2
+    np.testing.assert_array_equal(np.flatnonzero(reg.support_), [0, 5])
+    assert reg.score(X, Y) > 0.9
+    sfm = SelectFromModel(reg, prefit=True, threshold=1e-12)
+    np.testing.assert_array_equal(sfm.get_support(), reg.support_)
+
+
+def test_string_labels_binary_and_pickle():
+    X, y, _ = make_nonlinear_classification(600, 10, random_state=1)
+    labels = np.where(y >= 2, "odd", "even")  # the XOR part only
+    clf = _quiet_fit(L0MLPClassifier((16,), random_state=0), X, labels)
+    assert clf.classes_.tolist() == ["even", "odd"] and clf.n_outputs_ == 1
+    assert clf.score(X, labels) > 0.9
+    loaded = pickle.loads(pickle.dumps(clf))
+    np.testing.assert_array_equal(loaded.predict_proba(X), clf.predict_proba(X))
+    np.testing.assert_allclose(np.exp(clf.predict_log_proba(X)), clf.predict_proba(X))
+
+
+def test_same_seed_same_network():
+    X, y, _ = make_nonlinear_classification(400, 10, random_state=0)
+    a = _quiet_fit(L0MLPClassifier((8,), random_state=3, max_iter=20), X, y)
+    b = _quiet_fit(L0MLPClassifier((8,), random_state=3, max_iter=20), X, y)
+    for ca, cb in zip(a.coefs_, b.coefs_, strict=True):
+        np.testing.assert_array_equal(ca, cb)
+
+
+def test_warm_start_continues_training():
+    X, y, _ = make_nonlinear_classification(400, 10, random_state=0)
+    clf = L0MLPClassifier((8,), random_state=0, max_iter=5, warm_start=True)
+    _quiet_fit(clf, X, y)
+    first = clf.loss_curve_[-1]
+    _quiet_fit(clf, X, y)
+    assert clf.loss_curve_[0] < first + 0.05  # starts where the last fit ended, not from scratch
+    fresh = _quiet_fit(L0MLPClassifier((8,), random_state=0, max_iter=5), X, y)
+    assert clf.loss_curve_[0] < fresh.loss_curve_[0]
+
+
+@pytest.mark.parametrize("sizes", [(), (0,), (4, 0), (2.5,)])
+def test_bad_hidden_layer_sizes(sizes):
+    X, y, _ = make_nonlinear_classification(50, 5, random_state=0)
+    with pytest.raises(ValueError, match="hidden_layer_sizes"):
+        L0MLPClassifier(hidden_layer_sizes=sizes).fit(X, y)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_cuda_matches_cpu_support():
+    X, y, truth = make_nonlinear_classification(2000, 100, random_state=0)
+    cpu = _quiet_fit(L0MLPClassifier((32,), random_state=0, device="cpu"), X, y)
+    gpu = _quiet_fit(L0MLPClassifier((32,), random_state=0, device="cuda"), X, y)
+    np.testing.assert_array_equal(gpu.support_, cpu.support_)
+    assert all(isinstance(c, np.ndarray) for c in gpu.coefs_)
+    assert gpu.score(X, y) > 0.9

@@ -145,8 +145,11 @@ class GatedMLP(nn.Module):
         ``(n_features, *hidden_layer_sizes, n_outputs)``.
     activation : {"identity", "logistic", "tanh", "relu"}
         Hidden-layer activation.
-    l0_input, l0_hidden : float
-        L0 strengths per open gate for input features and for hidden units.
+    l0_input : float
+        L0 strength per open gate on the input features.
+    l0_hidden : float or sequence of float
+        L0 strength per open gate on hidden units; a sequence gives one per
+        hidden layer (the gates on layer ``i``'s outputs live in layer ``i + 1``).
     l2 : float
         Expected-L2 strength of every layer.
     input_offset : tensor, optional
@@ -163,7 +166,7 @@ class GatedMLP(nn.Module):
         *,
         activation: str = "relu",
         l0_input: float = 0.0,
-        l0_hidden: float = 0.0,
+        l0_hidden: float | list[float] = 0.0,
         l2: float = 0.0,
         input_offset: torch.Tensor | None = None,
         input_drop_rate: float = 0.2,
@@ -173,11 +176,14 @@ class GatedMLP(nn.Module):
         super().__init__()
         self.activation_name = activation
         self.activation = ACTIVATIONS[activation]()
+        n_hidden = len(sizes) - 2
+        hidden = list(l0_hidden) if np.ndim(l0_hidden) else [l0_hidden] * n_hidden
+        l0 = [l0_input, *hidden]
         self.layers = nn.ModuleList(
             GatedLinear(
                 n_in,
                 n_out,
-                l0=l0_input if i == 0 else l0_hidden,
+                l0=l0[i],
                 l2=l2,
                 input_offset=input_offset if i == 0 else None,
                 drop_rate=input_drop_rate if i == 0 else hidden_drop_rate,

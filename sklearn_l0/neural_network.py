@@ -32,10 +32,11 @@ _MLP_PARAMS_DOC = """
         the standardized target for regression, mean log-loss in nats for
         classification), exactly as for the linear estimators. The penalty
         counts features (one gate per feature), not weights.
-    hidden_alpha : float or None, default=None
-        L0 strength on the hidden units, per unit, in the same loss units.
-        None uses ``alpha`` (the paper's shared lambda); set it apart to tune
-        layers separately (the paper's "lambda sep." runs). Raise it to shrink
+    hidden_alpha : float, array-like of float or None, default=None
+        L0 strength on the hidden units, per unit, in the same loss units;
+        a sequence gives one strength per hidden layer. None uses ``alpha``
+        (the paper's shared lambda); set it apart to tune layers separately
+        (the paper's "lambda sep." runs). Raise it to shrink
         the network (structured pruning; a compact network also overfits
         less and selects features more cleanly); 0 keeps every unit. With
         several hidden layers a smaller value (e.g. ``alpha / 3``) avoids
@@ -125,7 +126,7 @@ class _L0MLP(L0BaseEstimator):
         **L0BaseEstimator._parameter_constraints,
         "hidden_layer_sizes": ["array-like", Interval(numbers.Integral, 1, None, closed="left")],
         "activation": [StrOptions(set(ACTIVATIONS))],
-        "hidden_alpha": [Interval(numbers.Real, 0, None, closed="left"), None],
+        "hidden_alpha": [Interval(numbers.Real, 0, None, closed="left"), "array-like", None],
         "learning_rate_init": [Interval(numbers.Real, 0, None, closed="neither")],
         "early_stopping": ["boolean"],
         "validation_fraction": [Interval(numbers.Real, 0, 1, closed="neither")],
@@ -182,12 +183,26 @@ class _L0MLP(L0BaseEstimator):
             )
         return [int(s) for s in sizes]
 
+    def _hidden_alphas(self, n_hidden: int) -> list[float]:
+        if self.hidden_alpha is None:
+            return [float(self.alpha)] * n_hidden
+        alphas = np.asarray(self.hidden_alpha, dtype=float)
+        if alphas.ndim == 0:
+            return [float(alphas)] * n_hidden
+        if alphas.shape != (n_hidden,) or np.any(alphas < 0) or not np.all(np.isfinite(alphas)):
+            raise ValueError(
+                f"hidden_alpha must be a non-negative float or one per hidden layer "
+                f"({n_hidden} values); got {self.hidden_alpha!r}."
+            )
+        return alphas.tolist()
+
     def _build_module(self, n_features, n_outputs, generator, input_offset):
+        sizes = self._hidden_sizes()
         module = GatedMLP(
-            [n_features, *self._hidden_sizes(), n_outputs],
+            [n_features, *sizes, n_outputs],
             activation=self.activation,
             l0_input=self.alpha,
-            l0_hidden=self.alpha if self.hidden_alpha is None else self.hidden_alpha,
+            l0_hidden=self._hidden_alphas(len(sizes)),
             l2=self.weight_decay,
             input_offset=input_offset,
             beta=self.temperature,

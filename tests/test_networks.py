@@ -75,3 +75,8 @@ def test_mlp_forward_handles_sparse_input_in_chunks():
 def test_mlp_penalty_strengths_per_layer():
     mlp = GatedMLP([5, 4, 1], l0_input=1.0, l0_hidden=0.0)
     torch.testing.assert_close(mlp.regularization(), mlp.layers[0].gate.prob_nonzero().sum())
+
+
+def test_mlp_per_layer_hidden_strengths():
+    mlp = GatedMLP([5, 4, 3, 1], l0_input=0.0, l0_hidden=[1.0, 2.0])
+    assert [layer.l0 for layer in mlp.layers] == [0.0, 1.0, 2.0]

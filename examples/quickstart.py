@@ -15,7 +15,8 @@ from sklearn.preprocessing import StandardScaler
 
 from sklearn_l0 import L0Classifier
 
-X, y = load_breast_cancer(return_X_y=True, as_frame=True)
+data = load_breast_cancer()
+X, y, names = data.data, data.target, data.feature_names
 X_train, X_test, y_train, y_test = train_test_split(X, y, stratify=y, random_state=0)
 
 pipe = make_pipeline(StandardScaler(), L0Classifier(random_state=0))
@@ -28,7 +29,7 @@ search.fit(X_train, y_train)
 elapsed = time.perf_counter() - start
 
 model = search.best_estimator_[-1]
-selected = X.columns[model.support_]
+selected = names[model.support_]
 print(f"best alpha          : {search.best_params_['l0classifier__alpha']:.4g}")
 print(f"selected features   : {len(selected)} of {X.shape[1]}")
 proba = model.gate_open_proba_[model.support_]

@@ -10,13 +10,19 @@ from __future__ import annotations
 import numbers
 
 import numpy as np
-from scipy.special import expit, log_expit, log_softmax, softmax
 from sklearn.base import ClassifierMixin, MultiOutputMixin, RegressorMixin, _fit_context
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.extmath import safe_sparse_dot
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._base import L0BaseEstimator, Standardization, Target, encode_labels, weighted_mean_std
+from ._base import (
+    L0BaseEstimator,
+    LogitClassifierMixin,
+    Standardization,
+    Target,
+    encode_labels,
+    weighted_mean_std,
+)
 from .gates import BETA, HardConcreteGate, prob_nonzero
 from .networks import GatedLinear
 from .training import r2_score, squared_loss
@@ -185,7 +191,7 @@ class _L0LinearModel(L0BaseEstimator):
         coef[:, ~self.support_] = 0.0
         return coef, np.broadcast_to(intercept, (coef.shape[0],)).astype(np.float64)
 
-    def _decision(self, X):
+    def _outputs(self, X):
         check_is_fitted(self)
         X = validate_data(self, X, accept_sparse=("csr", "csc"), reset=False)
         return safe_sparse_dot(X, np.atleast_2d(self.coef_).T, dense_output=True) + self.intercept_
@@ -277,7 +283,7 @@ class L0Regressor(MultiOutputMixin, RegressorMixin, _L0LinearModel):
         y_pred : ndarray of shape (n_samples,) or (n_samples, n_targets)
             Predicted values.
         """
-        out = self._decision(X)
+        out = self._outputs(X)
         return out[:, 0] if np.ndim(self.coef_) == 1 else out
 
     def __sklearn_tags__(self):
@@ -286,7 +292,7 @@ class L0Regressor(MultiOutputMixin, RegressorMixin, _L0LinearModel):
         return tags
 
 
-class L0Classifier(ClassifierMixin, _L0LinearModel):
+class L0Classifier(LogitClassifierMixin, ClassifierMixin, _L0LinearModel):
     __doc__ = f"""Logistic regression with L0-regularized feature selection.
 
     Binary logistic or multinomial (softmax) regression with one hard
@@ -352,77 +358,6 @@ class L0Classifier(ClassifierMixin, _L0LinearModel):
     def _export(self, module, x_std, target_info, refitted):
         self.classes_ = target_info["classes"]
         self.coef_, self.intercept_ = self._export_linear(module, x_std, refitted)
-
-    def decision_function(self, X):
-        """Logits of the fitted model.
-
-        Parameters
-        ----------
-        X : {{array-like, sparse matrix}} of shape (n_samples, n_features)
-            Samples.
-
-        Returns
-        -------
-        scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
-            Log-odds of the positive class (binary) or unnormalized class
-            log-probabilities (multiclass).
-        """
-        scores = self._decision(X)
-        return scores[:, 0] if scores.shape[1] == 1 else scores
-
-    def predict(self, X):
-        """Predict class labels.
-
-        Parameters
-        ----------
-        X : {{array-like, sparse matrix}} of shape (n_samples, n_features)
-            Samples.
-
-        Returns
-        -------
-        y_pred : ndarray of shape (n_samples,)
-            Predicted labels, taken from ``classes_``.
-        """
-        scores = self.decision_function(X)
-        idx = (scores > 0).astype(int) if scores.ndim == 1 else scores.argmax(axis=1)
-        return self.classes_[idx]
-
-    def predict_proba(self, X):
-        """Class probabilities.
-
-        Parameters
-        ----------
-        X : {{array-like, sparse matrix}} of shape (n_samples, n_features)
-            Samples.
-
-        Returns
-        -------
-        proba : ndarray of shape (n_samples, n_classes)
-            Probabilities, columns ordered as ``classes_``.
-        """
-        scores = self.decision_function(X)
-        if scores.ndim == 1:
-            p = expit(scores)
-            return np.column_stack([1.0 - p, p])
-        return softmax(scores, axis=1)
-
-    def predict_log_proba(self, X):
-        """Logarithm of the class probabilities (computed stably).
-
-        Parameters
-        ----------
-        X : {{array-like, sparse matrix}} of shape (n_samples, n_features)
-            Samples.
-
-        Returns
-        -------
-        log_proba : ndarray of shape (n_samples, n_classes)
-            Log-probabilities, columns ordered as ``classes_``.
-        """
-        scores = self.decision_function(X)
-        if scores.ndim == 1:
-            return np.column_stack([log_expit(-scores), log_expit(scores)])
-        return log_softmax(scores, axis=1)
 
 
 __all__ = ["L0Classifier", "L0Regressor"]

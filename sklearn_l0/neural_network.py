@@ -11,12 +11,11 @@ from __future__ import annotations
 import numbers
 
 import numpy as np
-from scipy.special import expit, softmax
 from sklearn.base import ClassifierMixin, MultiOutputMixin, RegressorMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._base import L0BaseEstimator, Target, encode_labels, weighted_mean_std
+from ._base import L0BaseEstimator, LogitClassifierMixin, Target, encode_labels, weighted_mean_std
 from .gates import BETA, prob_nonzero
 from .networks import ACTIVATIONS, GatedMLP, mlp_forward
 from .training import r2_score, squared_loss
@@ -248,7 +247,7 @@ class _L0MLP(L0BaseEstimator):
         self.n_layers_ = len(coefs) + 1
         self.n_outputs_ = int(coefs[-1].shape[1])
 
-    def _forward(self, X):
+    def _outputs(self, X):
         check_is_fitted(self)
         X = validate_data(self, X, accept_sparse=("csr", "csc"), reset=False)
         return mlp_forward(X[:, self.support_], self.coefs_, self.intercepts_, self.activation)
@@ -329,7 +328,7 @@ class L0MLPRegressor(MultiOutputMixin, RegressorMixin, _L0MLP):
         y_pred : ndarray of shape (n_samples,) or (n_samples, n_targets)
             Predicted values.
         """
-        out = self._forward(X)
+        out = self._outputs(X)
         return out[:, 0] if self._y_1d else out
 
     def __sklearn_tags__(self):
@@ -338,7 +337,7 @@ class L0MLPRegressor(MultiOutputMixin, RegressorMixin, _L0MLP):
         return tags
 
 
-class L0MLPClassifier(ClassifierMixin, _L0MLP):
+class L0MLPClassifier(LogitClassifierMixin, ClassifierMixin, _L0MLP):
     __doc__ = f"""Multilayer perceptron classifier with L0 feature selection and unit pruning.
 
     Logistic (binary) or softmax (multiclass) output; hard concrete gates on
@@ -398,58 +397,6 @@ class L0MLPClassifier(ClassifierMixin, _L0MLP):
     def _export(self, module, x_std, target_info, refitted):
         self.classes_ = target_info["classes"]
         self._export_network(module, x_std)
-
-    def predict_proba(self, X):
-        """Class probabilities from the compact network.
-
-        Parameters
-        ----------
-        X : {{array-like, sparse matrix}} of shape (n_samples, n_features)
-            Samples.
-
-        Returns
-        -------
-        proba : ndarray of shape (n_samples, n_classes)
-            Probabilities, columns ordered as ``classes_``.
-        """
-        logits = self._forward(X)
-        if logits.shape[1] == 1:
-            p = expit(logits[:, 0])
-            return np.column_stack([1.0 - p, p])
-        return softmax(logits, axis=1)
-
-    def predict_log_proba(self, X):
-        """Logarithm of :meth:`predict_proba`.
-
-        Parameters
-        ----------
-        X : {{array-like, sparse matrix}} of shape (n_samples, n_features)
-            Samples.
-
-        Returns
-        -------
-        log_proba : ndarray of shape (n_samples, n_classes)
-            Log-probabilities, columns ordered as ``classes_``.
-        """
-        with np.errstate(divide="ignore"):
-            return np.log(self.predict_proba(X))
-
-    def predict(self, X):
-        """Predict class labels.
-
-        Parameters
-        ----------
-        X : {{array-like, sparse matrix}} of shape (n_samples, n_features)
-            Samples.
-
-        Returns
-        -------
-        y_pred : ndarray of shape (n_samples,)
-            Predicted labels, taken from ``classes_``.
-        """
-        logits = self._forward(X)
-        idx = (logits[:, 0] > 0).astype(int) if logits.shape[1] == 1 else logits.argmax(axis=1)
-        return self.classes_[idx]
 
 
 __all__ = ["L0MLPClassifier", "L0MLPRegressor"]

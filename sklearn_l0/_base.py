@@ -20,6 +20,7 @@ import scipy.sparse as sp
 import torch
 from scipy.special import expit, log_expit, log_softmax, softmax
 from sklearn.base import BaseEstimator
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, InvalidParameterError, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
@@ -43,6 +44,29 @@ _CHUNK = 65536
 
 class AllFeaturesPrunedWarning(UserWarning):
     """Every input feature was pruned: the model predicts a constant."""
+
+
+CRITERIA = ("aic", "bic", "ebic")
+
+
+def criterion_price(alpha, n_samples: int, n_features: int) -> float | None:
+    """L0 price of one parameter, in mean negative log-likelihood units, of a criterion.
+
+    An information criterion ``-2 log L + c * k`` divided by ``2 n`` is the
+    mean negative log-likelihood plus ``c / (2 n)`` per parameter, so a gate
+    that controls ``m`` parameters costs ``m * c / (2 n)``. ``c`` is 2 for
+    AIC, ``log n`` for BIC and ``log n + 2 log p`` for the extended BIC
+    (Chen & Chen, 2008, with their ``gamma = 1``: the ``log p`` term prices
+    the search over ``p`` candidate features). Returns None for a numeric
+    ``alpha``.
+    """
+    if not isinstance(alpha, str):
+        return None
+    n = max(n_samples, 2)
+    c = {"aic": 2.0, "bic": np.log(n)}.get(alpha)
+    if c is None:  # ebic
+        c = np.log(n) + 2.0 * np.log(max(n_features, 2))
+    return float(c / (2.0 * n))
 
 
 # ----------------------------------------------------------------------------- device, seeds
@@ -216,8 +240,10 @@ class L0BaseEstimator(BaseEstimator):
     Subclasses define ``__init__`` (parameters only) and these hooks:
 
     - ``_prepare_target(y, sample_weight) -> Target``;
-    - ``_build_module(n_features, n_outputs, generator, input_offset) -> nn.Module``
-      (``input_offset``: see :func:`input_offset`);
+    - ``_build_module(n_features, n_outputs, generator, input_offset, strength)
+      -> nn.Module`` (``input_offset``: see :func:`input_offset`; ``strength(m)``
+      is the L0 strength of a gate controlling ``m`` parameters, in loss
+      units: ``alpha`` itself for a numeric ``alpha``, see :func:`criterion_price`);
     - ``_train_options(n_samples) -> dict`` of :func:`~sklearn_l0.training.train`
       keyword arguments (epochs, learning rate, batch size, stopping rule);
     - ``_export(module, x_std, target_info, refitted)``: set the numpy fitted
@@ -233,7 +259,15 @@ class L0BaseEstimator(BaseEstimator):
     _y_numeric = True
 
     _parameter_constraints: dict = {
-        "alpha": [Interval(numbers.Real, 0, None, closed="left")],
+        "alpha": [
+            Interval(numbers.Real, 0, None, closed="left"),
+            StrOptions(set(CRITERIA)),
+        ],
+        "n_features_to_select": [
+            None,
+            Interval(numbers.Integral, 1, None, closed="left"),
+            Interval(numbers.Real, 0, 1, closed="neither"),
+        ],
         "weight_decay": [Interval(numbers.Real, 0, None, closed="left")],
         "max_iter": [Interval(numbers.Integral, 1, None, closed="left")],
         "tol": [Interval(numbers.Real, 0, None, closed="left")],
@@ -250,7 +284,9 @@ class L0BaseEstimator(BaseEstimator):
     def _prepare_target(self, y, sample_weight) -> Target:  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def _build_module(self, n_features, n_outputs, generator, input_offset):  # pragma: no cover
+    def _build_module(
+        self, n_features, n_outputs, generator, input_offset, strength
+    ):  # pragma: no cover - abstract
         raise NotImplementedError
 
     def _train_options(self, n_samples: int) -> dict:  # pragma: no cover - abstract
@@ -277,6 +313,13 @@ class L0BaseEstimator(BaseEstimator):
             raise ValueError("sample_weight must have a positive sum; all weights are zero.")
         sample_weight = sample_weight / sample_weight.mean()
 
+        n_select = _n_to_select(self.n_features_to_select, X.shape[1])
+        price = criterion_price(self.alpha, X.shape[0], X.shape[1])
+
+        def strength(n_params: float) -> float:
+            """L0 strength of a gate controlling ``n_params`` parameters (in loss units)."""
+            return float(self.alpha) if price is None else price * n_params
+
         target = self._prepare_target(y, sample_weight)
         device = resolve_device(self.device)
         seed = _seed(self.random_state)
@@ -295,8 +338,9 @@ class L0BaseEstimator(BaseEstimator):
             )
 
         module = self._build_module(
-            X.shape[1], target.n_outputs, generator, input_offset(X, x_std, device)
+            X.shape[1], target.n_outputs, generator, input_offset(X, x_std, device), strength
         ).to(device)
+        first_layer = getattr(module, "layers", [module])[0]
         state = getattr(self, "_module_state", None) if self.warm_start else None
         if state is not None:
             if any(
@@ -320,6 +364,32 @@ class L0BaseEstimator(BaseEstimator):
             score_fn=target.score_fn,
             **options,
         )
+        if n_select is not None:
+            # From the trained model, move the feature price (a Lagrange multiplier) until
+            # the expected count meets the target; keep exactly the n_select most open
+            # gates (ties broken by weight norm), frozen; let the rest adapt to them.
+            more, _ = train(
+                module,
+                target.loss_fn,
+                data,
+                generator=generator,
+                verbose=self.verbose,
+                count_target=(first_layer, n_select),
+                **options,
+            )
+            history.n_iter += more.n_iter
+            history.loss_curve += more.loss_curve
+            history.n_open_curve += more.n_open_curve
+            la = first_layer.gate.log_alpha.detach().cpu().numpy()
+            norms = first_layer.weight.detach().norm(dim=1).cpu().numpy()
+            chosen = np.lexsort((-norms, -la))[:n_select]
+            mask = torch.zeros_like(first_layer.gate.log_alpha)
+            mask[torch.as_tensor(chosen, device=mask.device)] = 1.0
+            first_layer.gate.freeze(mask)
+            if not refit_support:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", ConvergenceWarning)
+                    train(module, target.loss_fn, data, generator=generator, **options)
         refitted = None
         if refit_support:  # in float64, on the selected columns of the caller's X
             cols = np.flatnonzero(module.gate.deterministic().cpu().numpy() > 0)
@@ -332,6 +402,7 @@ class L0BaseEstimator(BaseEstimator):
             refitted = refit(module, target.loss_fn, Dataset(x_cols, data.y, data.w))
         # Everything below sets attributes; nothing above did.
         self._export(module, x_std, target.info, refitted)
+        self.alpha_ = float(first_layer.l0)
         self.n_iter_ = history.n_iter
         self.loss_curve_ = np.asarray(history.loss_curve)
         self.n_gates_open_curve_ = np.asarray(history.n_open_curve, dtype=np.int64)
@@ -432,6 +503,20 @@ class LogitClassifierMixin:
         if scores.ndim == 1:
             return np.column_stack([log_expit(-scores), log_expit(scores)])
         return log_softmax(scores, axis=1)
+
+
+def _n_to_select(n_features_to_select, n_features: int) -> int | None:
+    """The ``n_features_to_select`` parameter as a count (a float is a fraction)."""
+    if n_features_to_select is None:
+        return None
+    if isinstance(n_features_to_select, numbers.Integral):
+        if n_features_to_select > n_features:
+            raise ValueError(
+                f"n_features_to_select={n_features_to_select} exceeds the number of features "
+                f"in X ({n_features})."
+            )
+        return int(n_features_to_select)
+    return max(1, int(round(n_features_to_select * n_features)))
 
 
 def _split_validation(data: Dataset, y: np.ndarray, fraction: float, seed: int, stratify: bool):

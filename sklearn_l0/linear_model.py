@@ -25,10 +25,10 @@ from ._base import (
 )
 from .gates import BETA, HardConcreteGate, prob_nonzero
 from .networks import GatedLinear
-from .training import r2_score, squared_loss
+from .training import profiled_gaussian_nll, r2_score, squared_loss
 
 _COMMON_PARAMS_DOC = """
-    alpha : float, default=0.01
+    alpha : float or {"aic", "bic", "ebic"}, default=0.01
         Strength of the L0 penalty (the paper's lambda): the price of keeping
         one feature, in units of the data loss. For :class:`L0Regressor` the
         loss is the mean squared error on the internally standardized target,
@@ -38,7 +38,22 @@ _COMMON_PARAMS_DOC = """
         feature only if it lowers the mean log-loss by about 0.01 nats. The
         meaning does not depend on the number of samples or on the units of
         X and y. ``alpha=0`` keeps every feature. Pick it by cross-validation
-        (``GridSearchCV`` over a log grid such as ``np.logspace(-4, -1, 10)``).
+        (``GridSearchCV`` over a log grid such as ``np.logspace(-3, -1, 10)``),
+        or let one fit minimise an information criterion: ``"aic"``,
+        ``"bic"`` or ``"ebic"`` (extended BIC, for p much larger than n) set
+        the price of a feature to ``c / (2 n)`` per coefficient it carries
+        (``c`` = 2, ``log n``, ``log n + 2 log p``), and for regression
+        the loss becomes the Gaussian negative log-likelihood with the noise
+        variance profiled out, ``0.5 * log(MSE)``, so that the training
+        objective is the criterion divided by ``2 n``. ``alpha_`` reports the
+        strength used.
+    n_features_to_select : int, float or None, default=None
+        If set, train to keep exactly this many features (a float in (0, 1)
+        is a fraction of the features): the L0 strength becomes a Lagrange
+        multiplier adapted during training so that the expected number of
+        open gates meets the target, then the features with the most open
+        gates are kept (exactly this many) and the model is refitted on them.
+        ``alpha`` is then only the multiplier's starting value.
     weight_decay : float, default=1e-3
         L2 strength on the coefficients of standardized features. During
         training it is the paper's expected L2 under the gates,
@@ -88,6 +103,10 @@ _COMMON_PARAMS_DOC = """
 """
 
 _COMMON_ATTRS_DOC = """
+    alpha_ : float
+        The L0 strength per feature that was used: ``alpha`` itself, the
+        criterion's price, or the final multiplier with
+        ``n_features_to_select``.
     support_ : ndarray of shape (n_features_in_,), dtype=bool
         Selected features; ``coef_`` is exactly zero outside them.
     gate_open_proba_ : ndarray of shape (n_features_in_,)
@@ -119,8 +138,9 @@ class _L0LinearModel(L0BaseEstimator):
 
     def __init__(
         self,
-        alpha: float = 0.01,
+        alpha: float | str = 0.01,
         *,
+        n_features_to_select: int | float | None = None,
         weight_decay: float = 1e-3,
         fit_intercept: bool = True,
         refit: bool = True,
@@ -136,6 +156,7 @@ class _L0LinearModel(L0BaseEstimator):
         warm_start: bool = False,
     ) -> None:
         self.alpha = alpha
+        self.n_features_to_select = n_features_to_select
         self.weight_decay = weight_decay
         self.fit_intercept = fit_intercept
         self.refit = refit
@@ -150,17 +171,21 @@ class _L0LinearModel(L0BaseEstimator):
         self.verbose = verbose
         self.warm_start = warm_start
 
-    def _build_module(self, n_features, n_outputs, generator, input_offset):
+    def _build_module(self, n_features, n_outputs, generator, input_offset, strength):
         # Weights start at zero (a convex start for the linear model); gates mostly open.
         return GatedLinear(
             n_features,
             n_outputs,
             bias=self.fit_intercept,
-            l0=self.alpha,
+            l0=strength(self._params_per_feature(n_outputs)),
             l2=self.weight_decay,
             input_offset=input_offset,
             beta=self.temperature,
         )
+
+    def _params_per_feature(self, n_outputs: int) -> float:
+        """Coefficients per feature, in units of the mean loss (for information criteria)."""
+        raise NotImplementedError
 
     def _train_options(self, n_samples):
         return dict(
@@ -254,12 +279,16 @@ class L0Regressor(MultiOutputMixin, RegressorMixin, _L0LinearModel):
         """
         return self._fit(X, y, sample_weight, refit_support=self.refit, center=self.fit_intercept)
 
+    def _params_per_feature(self, n_outputs):
+        return 1.0  # n_outputs coefficients, and the loss is averaged over the outputs
+
     def _prepare_target(self, y, sample_weight):
         y2 = np.asarray(y, dtype=np.float64).reshape(len(y), -1)
         y_std = weighted_mean_std(y2, sample_weight, center=self.fit_intercept)
         y_scaled = ((y2 - y_std.mean) / y_std.scale).astype(np.float32)
         info = {"y_std": y_std, "y_1d": np.ndim(y) == 1}
-        return Target(y_scaled, y2.shape[1], squared_loss, r2_score, info)
+        loss = profiled_gaussian_nll if isinstance(self.alpha, str) else squared_loss
+        return Target(y_scaled, y2.shape[1], loss, r2_score, info)
 
     def _export(self, module, x_std, target_info, refitted):
         y_std = target_info["y_std"]
@@ -351,6 +380,9 @@ class L0Classifier(LogitClassifierMixin, ClassifierMixin, _L0LinearModel):
             The fitted estimator.
         """
         return self._fit(X, y, sample_weight, refit_support=self.refit, center=self.fit_intercept)
+
+    def _params_per_feature(self, n_outputs):
+        return max(n_outputs - 1, 1)  # softmax: one coefficient per class, one redundant
 
     def _prepare_target(self, y, sample_weight):
         return encode_labels(y, type(self).__name__)

@@ -18,19 +18,30 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from ._base import L0BaseEstimator, LogitClassifierMixin, Target, encode_labels, weighted_mean_std
 from .gates import BETA, prob_nonzero
 from .networks import ACTIVATIONS, GatedMLP, mlp_forward
-from .training import r2_score, squared_loss
+from .training import profiled_gaussian_nll, r2_score, squared_loss
 
 _MLP_PARAMS_DOC = """
     hidden_layer_sizes : array-like of int, default=(100,)
         Number of units in each hidden layer, before pruning.
     activation : {"relu", "tanh", "logistic", "identity"}, default="relu"
         Hidden-layer activation.
-    alpha : float, default=0.01
+    alpha : float or {"aic", "bic", "ebic"}, default=0.01
         L0 strength on the input features (the paper's lambda): the price of
         keeping one feature, in units of the data loss (mean squared error on
         the standardized target for regression, mean log-loss in nats for
         classification), exactly as for the linear estimators. The penalty
-        counts features (one gate per feature), not weights.
+        counts features (one gate per feature), not weights. With
+        ``"aic"``, ``"bic"`` or ``"ebic"`` every gate (feature or hidden
+        unit) instead costs ``c / (2 n)`` per weight it switches off (its
+        fan-out, the paper's group size), and regression uses the
+        profiled Gaussian likelihood ``0.5 * log(MSE)``; see
+        :class:`L0Regressor` for ``c``.
+    n_features_to_select : int, float or None, default=None
+        If set, train to keep exactly this many input features (a float in
+        (0, 1) is a fraction): the input L0 strength becomes a Lagrange
+        multiplier adapted so that the expected number of open feature
+        gates meets the target; then the features with the most open gates
+        are kept, their gates frozen open, and the network is fine-tuned.
     hidden_alpha : float, array-like of float or None, default=None
         L0 strength on the hidden units, per unit, in the same loss units;
         a sequence gives one strength per hidden layer. None uses ``alpha``
@@ -80,6 +91,10 @@ _MLP_PARAMS_DOC = """
 """
 
 _MLP_ATTRS_DOC = """
+    alpha_ : float
+        The L0 strength per input feature that was used (``alpha``, the
+        criterion's price, or the final multiplier with
+        ``n_features_to_select``).
     support_ : ndarray of shape (n_features_in_,), dtype=bool
         Input features kept by the first layer's gates.
     gate_open_proba_ : ndarray of shape (n_features_in_,)
@@ -137,7 +152,8 @@ class _L0MLP(L0BaseEstimator):
         hidden_layer_sizes=(100,),
         activation: str = "relu",
         *,
-        alpha: float = 0.01,
+        alpha: float | str = 0.01,
+        n_features_to_select: int | float | None = None,
         hidden_alpha: float | None = None,
         weight_decay: float = 1e-4,
         batch_size: int | str = "auto",
@@ -157,6 +173,7 @@ class _L0MLP(L0BaseEstimator):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.alpha = alpha
+        self.n_features_to_select = n_features_to_select
         self.hidden_alpha = hidden_alpha
         self.weight_decay = weight_decay
         self.batch_size = batch_size
@@ -182,9 +199,10 @@ class _L0MLP(L0BaseEstimator):
             )
         return [int(s) for s in sizes]
 
-    def _hidden_alphas(self, n_hidden: int) -> list[float]:
+    def _hidden_alphas(self, fan_outs: list[float], strength) -> list[float]:
+        n_hidden = len(fan_outs)
         if self.hidden_alpha is None:
-            return [float(self.alpha)] * n_hidden
+            return [strength(m) for m in fan_outs]
         alphas = np.asarray(self.hidden_alpha, dtype=float)
         if alphas.ndim == 0:
             return [float(alphas)] * n_hidden
@@ -195,19 +213,25 @@ class _L0MLP(L0BaseEstimator):
             )
         return alphas.tolist()
 
-    def _build_module(self, n_features, n_outputs, generator, input_offset):
+    def _build_module(self, n_features, n_outputs, generator, input_offset, strength):
         sizes = self._hidden_sizes()
+        # Weights switched off by a gate (its fan-out), in units of the mean loss.
+        fan_outs = [m / self._loss_units(n_outputs) for m in [*sizes[1:], n_outputs]]
         module = GatedMLP(
             [n_features, *sizes, n_outputs],
             activation=self.activation,
-            l0_input=self.alpha,
-            l0_hidden=self._hidden_alphas(len(sizes)),
+            l0_input=strength(sizes[0] / self._loss_units(n_outputs)),
+            l0_hidden=self._hidden_alphas(fan_outs, strength),
             l2=self.weight_decay,
             input_offset=input_offset,
             beta=self.temperature,
         )
         module.reset_parameters(generator)
         return module
+
+    def _loss_units(self, n_outputs: int) -> int:
+        """Outputs the loss is averaged over (regression) or 1 (classification)."""
+        return 1
 
     def _train_options(self, n_samples):
         n_fit = n_samples
@@ -302,13 +326,16 @@ class L0MLPRegressor(MultiOutputMixin, RegressorMixin, _L0MLP):
         """
         return self._fit(X, y, sample_weight)
 
+    def _loss_units(self, n_outputs):
+        return n_outputs
+
     def _prepare_target(self, y, sample_weight):
         y2 = np.asarray(y, dtype=np.float64).reshape(len(y), -1)
         y_std = weighted_mean_std(y2, sample_weight)
         y_scaled = ((y2 - y_std.mean) / y_std.scale).astype(np.float32)
-        return Target(
-            y_scaled, y2.shape[1], squared_loss, r2_score, {"y_std": y_std, "y_1d": np.ndim(y) == 1}
-        )
+        loss = profiled_gaussian_nll if isinstance(self.alpha, str) else squared_loss
+        info = {"y_std": y_std, "y_1d": np.ndim(y) == 1}
+        return Target(y_scaled, y2.shape[1], loss, r2_score, info)
 
     def _export(self, module, x_std, target_info, refitted):
         y_std = target_info["y_std"]

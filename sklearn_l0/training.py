@@ -28,6 +28,9 @@ from .gates import HardConcreteGate
 CHECK_STEPS = 10
 """Fewest optimizer steps between two convergence checks (a check costs one sync)."""
 
+COUNT_RATE = 0.01
+"""Step size (log scale, per optimizer step) of the multiplier of a target gate count."""
+
 LossFn = Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]
 ScoreFn = LossFn  # (output, target, weight) -> scalar score, higher is better
 
@@ -35,6 +38,17 @@ ScoreFn = LossFn  # (output, target, weight) -> scalar score, higher is better
 def squared_loss(out: torch.Tensor, y: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
     """Weighted mean squared error, averaged over outputs."""
     return (w * (out - y).square().mean(dim=1)).mean()
+
+
+def profiled_gaussian_nll(out: torch.Tensor, y: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
+    """Gaussian negative log-likelihood per sample with the noise variance profiled out.
+
+    ``0.5 * log(weighted MSE)`` per output (averaged over outputs), up to an
+    additive constant: with it, ``loss + price * k`` is an information
+    criterion divided by ``2 n``. The MSE is floored at 1e-12.
+    """
+    mse = (w[:, None] * (out - y).square()).mean(dim=0)
+    return 0.5 * torch.log(mse.clamp_min(1e-12)).mean()
 
 
 def binary_log_loss(out: torch.Tensor, y: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
@@ -163,6 +177,7 @@ def train(
     optimizer: torch.optim.Optimizer | None = None,
     validation: Dataset | None = None,
     score_fn: ScoreFn | None = None,
+    count_target: tuple[nn.Module, float] | None = None,
 ) -> tuple[History, torch.optim.Optimizer]:
     """Minimise ``loss_fn(module(X), y, w) + module.regularization()`` with Adam.
 
@@ -179,6 +194,15 @@ def train(
     the validation data instead (stop when it has not improved by ``tol`` for
     ``n_iter_no_change`` epochs), and the module ends with the parameters of
     the best-scoring check.
+
+    With ``count_target=(layer, k)``, the L0 strength of ``layer`` becomes a
+    multiplier for the constraint "``k`` test-time gates of ``layer`` open":
+    after every step it is multiplied by ``exp(COUNT_RATE * e)`` with ``e``
+    the relative excess ``(n_open - k) / k`` clipped to [-1, 1], so it rises
+    (at most 1% a step) while more than ``k`` gates are open and falls while
+    fewer are. (The count, not the expected L0, is targeted: the expected L0
+    of a closed gate at the clamp is still about 0.05, which adds up over
+    thousands of features.) ``layer.l0`` holds its final value.
 
     Between checks nothing is read back from the device: the per-epoch
     training objectives accumulate in a device buffer copied at each check.
@@ -200,6 +224,10 @@ def train(
     history = History()
     best, stale_epochs, best_state = math.inf, 0, None
     open_mask = _open_mask(module)
+    if count_target is not None:
+        count_layer, count = count_target
+        multiplier = torch.tensor(max(float(count_layer.l0), 1e-4), device=device)
+        count_layer.l0 = multiplier
     bar = tqdm(total=max_iter, disable=verbose <= 0, desc="fit", unit="epoch", leave=False)
     module.train()
     try:
@@ -212,6 +240,12 @@ def train(
                 optimizer.step()
                 for gate in gates:
                     gate.constrain_()
+                if count_target is not None:
+                    with torch.no_grad():
+                        n_open = (count_layer.gate.deterministic() > 0).sum()
+                        excess = (n_open - count) / count
+                        step = COUNT_RATE * excess.clamp(-1.0, 1.0)
+                        multiplier.mul_(torch.exp(step)).clamp_(1e-8, 1e3)
                 total += objective.detach()
             epoch_obj[epoch % window] = total / n_batches
             history.n_iter = epoch + 1
@@ -220,7 +254,11 @@ def train(
             # Convergence check: the only host-device synchronisation.
             n_seen = (epoch % window) + 1
             losses = epoch_obj[:n_seen].cpu().numpy().astype(float)
-            current = float(evaluate(module, loss_fn, data, batch_size))
+            current = evaluate(module, loss_fn, data, batch_size)
+            if count_target is not None:  # watch the primal objective, not the multiplier's term
+                with torch.no_grad():
+                    current = current - multiplier * count_layer.gate.prob_nonzero().sum()
+            current = float(current)
             if not (np.all(np.isfinite(losses)) and math.isfinite(current)):
                 raise FloatingPointError(
                     f"The training objective became non-finite by epoch {epoch + 1}: "
@@ -255,6 +293,8 @@ def train(
         module.eval()
     if best_state is not None:
         module.load_state_dict(best_state)
+    if count_target is not None:
+        count_layer.l0 = float(multiplier)
     if not history.converged:
         warnings.warn(
             f"Training stopped at max_iter={max_iter} epochs before the objective and "

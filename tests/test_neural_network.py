@@ -31,7 +31,9 @@ def xor_runs():
         X, y, truth = make_nonlinear_classification(4000, 100, random_state=seed)
         X, X_test, y, y_test = X[:2000], X[2000:], y[:2000], y[2000:]
         l0 = _quiet_fit(L0MLPClassifier((32,), random_state=seed, device="cpu"), X, y)
-        mlp = _quiet_fit(MLPClassifier(hidden_layer_sizes=(32,), random_state=seed, max_iter=500), X, y)
+        mlp = _quiet_fit(
+            MLPClassifier(hidden_layer_sizes=(32,), random_state=seed, max_iter=500), X, y
+        )
         runs.append((l0, mlp, truth, X_test, y_test))
     return runs
 
@@ -65,7 +67,9 @@ def test_friedman1_selects_informative_features_with_better_r2():
         X, y = make_friedman1(n_samples=2000, n_features=50, noise=1.0, random_state=seed)
         X, X_test, y, y_test = X[:1000], X[1000:], y[:1000], y[1000:]
         l0 = _quiet_fit(L0MLPRegressor((64,), random_state=seed, device="cpu"), X, y)
-        mlp = _quiet_fit(MLPRegressor(hidden_layer_sizes=(64,), random_state=seed, max_iter=1000), X, y)
+        mlp = _quiet_fit(
+            MLPRegressor(hidden_layer_sizes=(64,), random_state=seed, max_iter=1000), X, y
+        )
         f1 = support_f1(l0.support_, np.arange(50) < 5)
         good += f1 >= 0.9 and l0.score(X_test, y_test) >= mlp.score(X_test, y_test)
     assert good >= 4

@@ -1,0 +1,112 @@
+"""Choosing sparsity without a grid: information criteria and a target feature count."""
+
+import warnings
+
+import numpy as np
+import pytest
+from sklearn.exceptions import ConvergenceWarning
+
+from sklearn_l0 import L0Classifier, L0MLPClassifier, L0Regressor
+from sklearn_l0._base import criterion_price
+from sklearn_l0.datasets import (
+    make_nonlinear_classification,
+    make_sparse_classification,
+    make_sparse_regression,
+    support_f1,
+)
+
+SEEDS = range(5)
+
+
+def test_criterion_prices():
+    n, p = 500, 1000
+    assert criterion_price(0.01, n, p) is None
+    assert criterion_price("aic", n, p) == pytest.approx(1 / n)
+    assert criterion_price("bic", n, p) == pytest.approx(np.log(n) / (2 * n))
+    assert criterion_price("ebic", n, p) == pytest.approx((np.log(n) + 2 * np.log(p)) / (2 * n))
+
+
+@pytest.mark.parametrize("rho", [0.0, 0.5])
+def test_ebic_recovers_regression_support_in_one_fit(rho):
+    exact = 0
+    for seed in SEEDS:
+        X, y, coef = make_sparse_regression(500, 1000, rho=rho, random_state=seed)
+        reg = L0Regressor(alpha="ebic", random_state=seed).fit(X, y)
+        exact += np.array_equal(reg.support_, coef != 0)
+        assert reg.alpha_ == pytest.approx(criterion_price("ebic", 500, 1000))
+    assert exact >= 4, f"exact support on {exact}/5 seeds"
+
+
+def test_ebic_logistic_f1():
+    f1s = []
+    for seed in SEEDS:
+        X, y, coef = make_sparse_classification(1000, 500, random_state=seed)
+        clf = L0Classifier(alpha="ebic", random_state=seed).fit(X, y)
+        f1s.append(support_f1(clf.support_, coef[0] != 0))
+    assert sum(f >= 0.9 for f in f1s) >= 4, f1s
+
+
+def test_information_criteria_order_sparsity():
+    # AIC charges least per feature, EBIC most: the selected sets shrink in that order.
+    X, y, _ = make_sparse_regression(300, 200, n_informative=5, snr=1.0, random_state=0)
+    counts = [
+        L0Regressor(alpha=a, random_state=0).fit(X, y).support_.sum()
+        for a in ("aic", "bic", "ebic")
+    ]
+    assert counts[0] >= counts[1] >= counts[2] >= 1
+    assert counts[0] > counts[2]
+
+
+@pytest.mark.parametrize("factor", [1, 2])
+def test_n_features_to_select_linear(factor):
+    exact = 0
+    for seed in SEEDS:
+        X, y, coef = make_sparse_regression(500, 1000, random_state=seed)
+        reg = L0Regressor(n_features_to_select=10 * factor, random_state=seed).fit(X, y)
+        assert reg.support_.sum() == 10 * factor
+        assert np.count_nonzero(np.any(np.atleast_2d(reg.coef_) != 0, axis=0)) <= 10 * factor
+        exact += np.array_equal(reg.support_, coef != 0)
+        assert np.all(reg.support_[coef != 0]) or factor == 1
+    if factor == 1:
+        assert exact >= 4
+
+
+def test_n_features_to_select_classifier_and_fraction():
+    X, y, coef = make_sparse_classification(1000, 500, random_state=0)
+    clf = L0Classifier(n_features_to_select=10, random_state=0).fit(X, y)
+    np.testing.assert_array_equal(clf.support_, coef[0] != 0)
+    clf = L0Classifier(n_features_to_select=0.04, random_state=0).fit(X, y)
+    assert clf.support_.sum() == 20 and clf.support_[coef[0] != 0].all()
+
+
+def test_n_features_to_select_larger_than_p_is_rejected():
+    X, y, _ = make_sparse_regression(50, 5, n_informative=2, random_state=0)
+    with pytest.raises(ValueError, match="n_features_to_select=6 exceeds"):
+        L0Regressor(n_features_to_select=6).fit(X, y)
+
+
+def _quiet(est, X, y):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return est.fit(X, y)
+
+
+@pytest.mark.parametrize("k", [4, 8])
+def test_n_features_to_select_mlp_xor(k):
+    exact = 0
+    for seed in SEEDS if k == 4 else range(2):
+        X, y, truth = make_nonlinear_classification(2000, 100, random_state=seed)
+        clf = _quiet(L0MLPClassifier((32,), n_features_to_select=k, random_state=seed), X, y)
+        assert clf.support_.sum() == k
+        assert clf.coefs_[0].shape[0] == k
+        exact += np.array_equal(clf.support_, truth)
+        if k == 8:
+            assert clf.support_[truth].all()
+    if k == 4:
+        assert exact >= 4, f"exact support on {exact}/5 seeds"
+
+
+def test_bic_on_mlp_xor():
+    X, y, truth = make_nonlinear_classification(2000, 100, random_state=0)
+    clf = _quiet(L0MLPClassifier((32,), alpha="bic", random_state=0), X, y)
+    np.testing.assert_array_equal(clf.support_, truth)

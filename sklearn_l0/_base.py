@@ -481,9 +481,8 @@ class LogitClassifierMixin:
             Probabilities, columns ordered as ``classes_``.
         """
         scores = self.decision_function(X)
-        if scores.ndim == 1:
-            p = expit(scores)
-            return np.column_stack([1.0 - p, p])
+        if scores.ndim == 1:  # expit(-s) rather than 1 - expit(s): exact when p is near 1
+            return np.column_stack([expit(-scores), expit(scores)])
         return softmax(scores, axis=1)
 
     def predict_log_proba(self, X):

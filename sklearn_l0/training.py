@@ -283,8 +283,8 @@ def train(
                 open_mask = new_mask
             if validation is None:
                 best = min(best, current)
-            bar.set_postfix(objective=f"{current:.4g}", open_gates=n_open, refresh=False)
-            bar.update(n_seen)  # one redraw per check, with this check's figures
+            bar.n += n_seen  # then one redraw per check, with this check's figures
+            bar.set_postfix(objective=f"{current:.4g}", open_gates=n_open)
             if stale_epochs >= n_iter_no_change:
                 history.converged = True
                 break

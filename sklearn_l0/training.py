@@ -202,7 +202,8 @@ def train(
     (at most 1% a step) while more than ``k`` gates are open and falls while
     fewer are. (The count, not the expected L0, is targeted: the expected L0
     of a closed gate at the clamp is still about 0.05, which adds up over
-    thousands of features.) ``layer.l0`` holds its final value.
+    thousands of features.) Training then only stops once the count is met
+    (or at ``max_iter``). ``layer.l0`` holds its final value.
 
     Between checks nothing is read back from the device: the per-epoch
     training objectives accumulate in a device buffer copied at each check.
@@ -276,7 +277,11 @@ def train(
                     history.best_validation_score = score
                 stale_epochs = stale_epochs + n_seen if -score > best - tol else 0
                 best = min(best, -score)
-            elif current > best - tol and (new_mask is None or torch.equal(new_mask, open_mask)):
+            elif (
+                current > best - tol
+                and (new_mask is None or torch.equal(new_mask, open_mask))
+                and (count_target is None or _count_met(count_layer, count))
+            ):
                 stale_epochs += n_seen
             else:
                 stale_epochs = 0
@@ -303,6 +308,11 @@ def train(
             stacklevel=3,
         )
     return history, optimizer
+
+
+def _count_met(layer: nn.Module, count: float) -> bool:
+    """Whether exactly ``count`` test-time gates of ``layer`` are open."""
+    return int((layer.gate.deterministic() > 0).sum()) == count
 
 
 def _open_mask(module: nn.Module) -> torch.Tensor | None:

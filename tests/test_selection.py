@@ -57,18 +57,29 @@ def test_information_criteria_order_sparsity():
     assert counts[0] > counts[2]
 
 
+def _linear_task(task, seed):
+    """(estimator class, X, y, true support) of the foundation issue's tasks."""
+    if task == "logistic":
+        X, y, coef = make_sparse_classification(1000, 500, random_state=seed)
+        return L0Classifier, X, y, coef[0] != 0
+    X, y, coef = make_sparse_regression(500, 1000, rho=float(task[-3:]), random_state=seed)
+    return L0Regressor, X, y, coef != 0
+
+
+@pytest.mark.parametrize("task", ["reg rho=0.0", "reg rho=0.5", "logistic"])
 @pytest.mark.parametrize("factor", [1, 2])
-def test_n_features_to_select_linear(factor):
+def test_n_features_to_select_linear(task, factor):
     exact = 0
     for seed in SEEDS:
-        X, y, coef = make_sparse_regression(500, 1000, random_state=seed)
-        reg = L0Regressor(n_features_to_select=10 * factor, random_state=seed).fit(X, y)
-        assert reg.support_.sum() == 10 * factor
-        assert np.count_nonzero(np.any(np.atleast_2d(reg.coef_) != 0, axis=0)) <= 10 * factor
-        exact += np.array_equal(reg.support_, coef != 0)
-        assert np.all(reg.support_[coef != 0]) or factor == 1
+        Est, X, y, truth = _linear_task(task, seed)
+        est = Est(n_features_to_select=10 * factor, random_state=seed).fit(X, y)
+        assert est.support_.sum() == 10 * factor
+        assert np.all(np.atleast_2d(est.coef_)[:, ~est.support_] == 0)
+        exact += np.array_equal(est.support_, truth)
+        if factor == 2:
+            assert est.support_[truth].all()
     if factor == 1:
-        assert exact >= 4
+        assert exact >= 4, f"exact support on {exact}/5 seeds"
 
 
 def test_n_features_to_select_classifier_and_fraction():

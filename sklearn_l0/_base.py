@@ -34,7 +34,10 @@ from .training import (
     accuracy,
     binary_log_loss,
     multinomial_log_loss,
+    profiled_gaussian_nll,
+    r2_score,
     refit,
+    squared_loss,
     train,
 )
 
@@ -423,6 +426,44 @@ class L0BaseEstimator(BaseEstimator):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
+        return tags
+
+
+def regression_target(y, sample_weight, *, center: bool, profiled: bool) -> Target:
+    """Standardized float32 targets and the squared (or profiled Gaussian) loss."""
+    y2 = np.asarray(y, dtype=np.float64).reshape(len(y), -1)
+    y_std = weighted_mean_std(y2, sample_weight, center=center)
+    y_scaled = ((y2 - y_std.mean) / y_std.scale).astype(np.float32)
+    loss = profiled_gaussian_nll if profiled else squared_loss
+    info = {"y_std": y_std, "y_1d": np.ndim(y) == 1}
+    return Target(y_scaled, y2.shape[1], loss, r2_score, info)
+
+
+class RegressorOutputMixin:
+    """``predict`` of a regressor from ``_outputs(X)``; 1-D when fitted on a 1-D ``y``.
+
+    ``_export`` stores ``_y_1d`` from the target info.
+    """
+
+    def predict(self, X):
+        """Predict with the fitted model.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,) or (n_samples, n_targets)
+            Predicted values.
+        """
+        out = self._outputs(X)
+        return out[:, 0] if self._y_1d else out
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
         return tags
 
 

@@ -18,14 +18,13 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from ._base import (
     L0BaseEstimator,
     LogitClassifierMixin,
+    RegressorOutputMixin,
     Standardization,
-    Target,
     encode_labels,
-    weighted_mean_std,
+    regression_target,
 )
 from .gates import BETA, HardConcreteGate, prob_nonzero
 from .networks import GatedLinear
-from .training import profiled_gaussian_nll, r2_score, squared_loss
 
 _COMMON_PARAMS_DOC = """
     alpha : float or {"aic", "bic", "ebic"}, default=0.01
@@ -222,7 +221,7 @@ class _L0LinearModel(L0BaseEstimator):
         return safe_sparse_dot(X, np.atleast_2d(self.coef_).T, dense_output=True) + self.intercept_
 
 
-class L0Regressor(MultiOutputMixin, RegressorMixin, _L0LinearModel):
+class L0Regressor(RegressorOutputMixin, MultiOutputMixin, RegressorMixin, _L0LinearModel):
     __doc__ = f"""Linear regression with L0-regularized feature selection.
 
     Least squares with one hard concrete gate per feature (Louizos, Welling
@@ -283,42 +282,18 @@ class L0Regressor(MultiOutputMixin, RegressorMixin, _L0LinearModel):
         return 1.0  # n_outputs coefficients, and the loss is averaged over the outputs
 
     def _prepare_target(self, y, sample_weight):
-        y2 = np.asarray(y, dtype=np.float64).reshape(len(y), -1)
-        y_std = weighted_mean_std(y2, sample_weight, center=self.fit_intercept)
-        y_scaled = ((y2 - y_std.mean) / y_std.scale).astype(np.float32)
-        info = {"y_std": y_std, "y_1d": np.ndim(y) == 1}
-        loss = profiled_gaussian_nll if isinstance(self.alpha, str) else squared_loss
-        return Target(y_scaled, y2.shape[1], loss, r2_score, info)
+        profiled = isinstance(self.alpha, str)
+        return regression_target(y, sample_weight, center=self.fit_intercept, profiled=profiled)
 
     def _export(self, module, x_std, target_info, refitted):
         y_std = target_info["y_std"]
         coef, intercept = self._export_linear(
             module, x_std, refitted, y_scale=y_std.scale, y_mean=y_std.mean
         )
-        if target_info["y_1d"]:
+        self._y_1d = target_info["y_1d"]
+        if self._y_1d:
             coef, intercept = coef[0], float(intercept[0])
         self.coef_, self.intercept_ = coef, intercept
-
-    def predict(self, X):
-        """Predict with the fitted linear model.
-
-        Parameters
-        ----------
-        X : {{array-like, sparse matrix}} of shape (n_samples, n_features)
-            Samples.
-
-        Returns
-        -------
-        y_pred : ndarray of shape (n_samples,) or (n_samples, n_targets)
-            Predicted values.
-        """
-        out = self._outputs(X)
-        return out[:, 0] if np.ndim(self.coef_) == 1 else out
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.target_tags.multi_output = True
-        return tags
 
 
 class L0Classifier(LogitClassifierMixin, ClassifierMixin, _L0LinearModel):

@@ -15,10 +15,15 @@ from sklearn.base import ClassifierMixin, MultiOutputMixin, RegressorMixin, _fit
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._base import L0BaseEstimator, LogitClassifierMixin, Target, encode_labels, weighted_mean_std
+from ._base import (
+    L0BaseEstimator,
+    LogitClassifierMixin,
+    RegressorOutputMixin,
+    encode_labels,
+    regression_target,
+)
 from .gates import BETA, prob_nonzero
 from .networks import ACTIVATIONS, GatedMLP, mlp_forward
-from .training import profiled_gaussian_nll, r2_score, squared_loss
 
 _MLP_PARAMS_DOC = """
     hidden_layer_sizes : array-like of int, default=(100,)
@@ -278,7 +283,7 @@ class _L0MLP(L0BaseEstimator):
         return mlp_forward(X[:, self.support_], self.coefs_, self.intercepts_, self.activation)
 
 
-class L0MLPRegressor(MultiOutputMixin, RegressorMixin, _L0MLP):
+class L0MLPRegressor(RegressorOutputMixin, MultiOutputMixin, RegressorMixin, _L0MLP):
     __doc__ = f"""Multilayer perceptron regressor with L0 feature selection and unit pruning.
 
     Squared loss on the standardized target; hard concrete gates on the
@@ -331,38 +336,13 @@ class L0MLPRegressor(MultiOutputMixin, RegressorMixin, _L0MLP):
         return n_outputs
 
     def _prepare_target(self, y, sample_weight):
-        y2 = np.asarray(y, dtype=np.float64).reshape(len(y), -1)
-        y_std = weighted_mean_std(y2, sample_weight)
-        y_scaled = ((y2 - y_std.mean) / y_std.scale).astype(np.float32)
-        loss = profiled_gaussian_nll if isinstance(self.alpha, str) else squared_loss
-        info = {"y_std": y_std, "y_1d": np.ndim(y) == 1}
-        return Target(y_scaled, y2.shape[1], loss, r2_score, info)
+        profiled = isinstance(self.alpha, str)
+        return regression_target(y, sample_weight, center=True, profiled=profiled)
 
     def _export(self, module, x_std, target_info, refitted):
         y_std = target_info["y_std"]
         self._y_1d = target_info["y_1d"]
         self._export_network(module, x_std, y_scale=y_std.scale, y_mean=y_std.mean)
-
-    def predict(self, X):
-        """Predict with the compact network.
-
-        Parameters
-        ----------
-        X : {{array-like, sparse matrix}} of shape (n_samples, n_features)
-            Samples.
-
-        Returns
-        -------
-        y_pred : ndarray of shape (n_samples,) or (n_samples, n_targets)
-            Predicted values.
-        """
-        out = self._outputs(X)
-        return out[:, 0] if self._y_1d else out
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.target_tags.multi_output = True
-        return tags
 
 
 class L0MLPClassifier(LogitClassifierMixin, ClassifierMixin, _L0MLP):

@@ -301,9 +301,13 @@ def train(
     if count_target is not None:
         count_layer.l0 = float(multiplier)
     if not history.converged:
+        what = "the objective and the gates settled"
+        if count_target is not None and not _count_met(count_layer, count):
+            n_open = int((count_layer.gate.deterministic() > 0).sum())
+            what = f"about {count:g} feature gates were open ({n_open} are; the most open are kept)"
         warnings.warn(
-            f"Training stopped at max_iter={max_iter} epochs before the objective and "
-            f"the gates settled (tol={tol}). Increase max_iter or learning_rate.",
+            f"Training stopped at max_iter={max_iter} epochs before {what} (tol={tol}). "
+            "Increase max_iter or learning_rate.",
             ConvergenceWarning,
             stacklevel=3,
         )

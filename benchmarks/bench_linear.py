@@ -63,10 +63,10 @@ import numpy as np
 import pandas as pd
 import sklearn
 import torch
+from _common import limit_threads
 from sklearn.linear_model import Lasso, LassoCV
 from sklearn.metrics import r2_score
 from sklearn.model_selection import GridSearchCV
-from threadpoolctl import threadpool_info, threadpool_limits
 
 import sklearn_l0
 from sklearn_l0 import L0Regressor
@@ -213,15 +213,12 @@ def main():
     parser.add_argument("--threads", type=int, default=1, help="0: the libraries' defaults")
     args = parser.parse_args()
     methods, skipped = build_methods(args)  # imports the peers before the thread limits
-    if args.threads > 0:
-        torch.set_num_threads(args.threads)
-        threadpool_limits(args.threads)
-    pools = sorted({f"{p['internal_api']} {p['num_threads']}" for p in threadpool_info()})
+    pools = limit_threads(args.threads)
 
     print(
         f"sklearn-l0 {sklearn_l0.__version__}, torch {torch.__version__}, scikit-learn "
         f"{sklearn.__version__}, numpy {np.__version__}; {platform.platform()}, "
-        f"{os.cpu_count()} CPU(s)\nthreads: torch {torch.get_num_threads()}, {', '.join(pools)}"
+        f"{os.cpu_count()} CPU(s)\nthreads: torch {torch.get_num_threads()}, {pools}"
     )
     print(
         f"task: n_train={N_TRAIN}, n_test={N_TEST}, p={N_FEATURES}, k={N_INFORMATIVE}, "

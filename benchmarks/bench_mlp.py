@@ -105,6 +105,7 @@ import numpy as np
 import pandas as pd
 import sklearn
 import torch
+from _common import limit_threads
 from sklearn.datasets import load_digits, make_friedman1
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import accuracy_score, r2_score
@@ -112,7 +113,6 @@ from sklearn.model_selection import train_test_split
 from sklearn.neural_network import MLPClassifier, MLPRegressor
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
-from threadpoolctl import threadpool_info, threadpool_limits
 
 import sklearn_l0
 from sklearn_l0 import L0MLPClassifier, L0MLPRegressor
@@ -590,15 +590,12 @@ def main():
     parser.add_argument("--threads", type=int, default=1, help="0: the libraries' defaults")
     args = parser.parse_args()
     methods, skipped = build_methods()  # imports the peers before the thread limits
-    if args.threads > 0:
-        torch.set_num_threads(args.threads)
-        threadpool_limits(args.threads)
-    pools = sorted({f"{p['internal_api']} {p['num_threads']}" for p in threadpool_info()})
+    pools = limit_threads(args.threads)
 
     print(
         f"sklearn-l0 {sklearn_l0.__version__}, torch {torch.__version__}, scikit-learn "
         f"{sklearn.__version__}, numpy {np.__version__}; {platform.platform()}, "
-        f"{os.cpu_count()} CPU(s)\nthreads: torch {torch.get_num_threads()}, {', '.join(pools)}"
+        f"{os.cpu_count()} CPU(s)\nthreads: torch {torch.get_num_threads()}, {pools}"
         f"; OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')}"
     )
     print(f"seeds={args.seeds}, tasks={' '.join(args.tasks)}, one fit per method and seed")

@@ -60,9 +60,9 @@ import numpy as np
 import pandas as pd
 import sklearn
 import torch
+from _common import limit_threads
 from sklearn.metrics import accuracy_score, r2_score
 from sklearn.model_selection import GridSearchCV
-from threadpoolctl import threadpool_info, threadpool_limits
 
 import sklearn_l0
 from sklearn_l0 import L0Classifier, L0MLPClassifier, L0Regressor
@@ -253,17 +253,14 @@ def main():
     if args.xor_seeds is None:
         args.xor_seeds = args.seeds
     start = time.perf_counter()
-    if args.threads > 0:
-        torch.set_num_threads(args.threads)
-        threadpool_limits(args.threads)
-    pools = sorted({f"{p['internal_api']} {p['num_threads']}" for p in threadpool_info()})
+    pools = limit_threads(args.threads)
     print(
         f"sklearn-l0 {sklearn_l0.__version__}, torch {torch.__version__}, scikit-learn "
         f"{sklearn.__version__}, numpy {np.__version__}, abess "
         f"{abess.__version__ if abess is not None else 'not installed'}; "
         f"{platform.platform()}, {torch.get_num_threads()} torch thread(s)"
     )
-    print(f"threads: {', '.join(pools)}")
+    print(f"threads: {pools}")
     print(
         f"seeds: {args.seeds} (xor: {args.xor_seeds}); grid: {args.alphas} alphas in "
         f"[1e-3, 1e-1], cv={args.cv} (xor: {args.xor_alphas} alphas, cv={args.xor_cv})"

@@ -62,10 +62,10 @@ import numpy as np
 import pandas as pd
 import sklearn
 import torch
+from _common import limit_threads
 from scipy.io import loadmat
 from sklearn.ensemble import ExtraTreesClassifier
 from sklearn.feature_selection import SelectKBest, f_classif
-from threadpoolctl import threadpool_limits
 
 import sklearn_l0
 from sklearn_l0 import L0MLPClassifier
@@ -117,9 +117,7 @@ def main():
     p.add_argument("--threads", type=int, default=1, help="0: the libraries' defaults")
     args = p.parse_args()
     start = time.perf_counter()
-    if args.threads > 0:
-        torch.set_num_threads(args.threads)
-        threadpool_limits(args.threads)
+    limit_threads(args.threads)
     print(
         f"sklearn-l0 {sklearn_l0.__version__}, torch {torch.__version__}, scikit-learn "
         f"{sklearn.__version__}, numpy {np.__version__}; {platform.platform()}, "

@@ -405,6 +405,9 @@ class L0BaseEstimator(BaseEstimator):
             refitted = refit(module, target.loss_fn, Dataset(x_cols, data.y, data.w))
         # Everything below sets attributes; nothing above did.
         self._export(module, x_std, target.info, refitted)
+        with torch.no_grad():
+            proba = first_layer.gate.learned_prob_nonzero()
+        self.gate_open_proba_ = proba.double().cpu().numpy()
         self.alpha_ = float(first_layer.l0)
         self.n_iter_ = history.n_iter
         self.loss_curve_ = np.asarray(history.loss_curve)

@@ -159,9 +159,13 @@ class HardConcreteGate(nn.Module):
         )
 
     def prob_nonzero(self) -> torch.Tensor:
-        """Probability that each gate is non-zero (differentiable)."""
+        """Probability that each gate is non-zero (differentiable); the mask when frozen."""
         if self.frozen_mask is not None:
             return self.frozen_mask
+        return self.learned_prob_nonzero()
+
+    def learned_prob_nonzero(self) -> torch.Tensor:
+        """``P(z != 0)`` of the learned distribution, whether or not the gate is frozen."""
         return prob_nonzero(self.log_alpha, beta=self.beta, gamma=self.gamma, zeta=self.zeta)
 
     def deterministic(self) -> torch.Tensor:

@@ -23,7 +23,7 @@ from ._base import (
     encode_labels,
     regression_target,
 )
-from .gates import BETA, HardConcreteGate, prob_nonzero
+from .gates import BETA
 from .networks import GatedLinear
 
 _COMMON_PARAMS_DOC = """
@@ -204,14 +204,7 @@ class _L0LinearModel(L0BaseEstimator):
         bias = 0.0 if bias is None else bias.detach().double().cpu().numpy()
         coef = (weight * y_scale).T
         intercept = y_mean + y_scale * (bias - x_std.mean @ weight)
-        gate: HardConcreteGate = module.gate
-        self.support_ = (gate.deterministic() > 0).cpu().numpy()
-        self.gate_open_proba_ = (
-            prob_nonzero(gate.log_alpha.detach(), beta=gate.beta, gamma=gate.gamma, zeta=gate.zeta)
-            .double()
-            .cpu()
-            .numpy()
-        )
+        self.support_ = (module.gate.deterministic() > 0).cpu().numpy()
         coef[:, ~self.support_] = 0.0
         return coef, np.broadcast_to(intercept, (coef.shape[0],)).astype(np.float64)
 

@@ -22,7 +22,7 @@ from ._base import (
     encode_labels,
     regression_target,
 )
-from .gates import BETA, prob_nonzero
+from .gates import BETA
 from .networks import ACTIVATIONS, GatedMLP, mlp_forward
 
 _MLP_PARAMS_DOC = """
@@ -261,14 +261,7 @@ class _L0MLP(L0BaseEstimator):
         intercepts[0] = intercepts[0] - mean @ coefs[0]
         coefs[-1] = coefs[-1] * y_scale
         intercepts[-1] = intercepts[-1] * y_scale + y_mean
-        gate = module.gate
         self.support_ = kept
-        self.gate_open_proba_ = (
-            prob_nonzero(gate.log_alpha.detach(), beta=gate.beta, gamma=gate.gamma, zeta=gate.zeta)
-            .double()
-            .cpu()
-            .numpy()
-        )
         self.coefs_, self.intercepts_ = coefs, intercepts
         coef = np.zeros((coefs[0].shape[1], kept.size))
         coef[:, kept] = coefs[0].T

@@ -299,7 +299,8 @@ class L0BaseEstimator(BaseEstimator):
         raise NotImplementedError
 
     # ---- fit template
-    def _fit(self, X, y, sample_weight, *, refit_support: bool = False, center: bool = True):
+    def _validate_fit_data(self, X, y, sample_weight):
+        """Validated X and y, and sample weights normalised to mean 1."""
         X, y = validate_data(
             self,
             X,
@@ -314,7 +315,10 @@ class L0BaseEstimator(BaseEstimator):
         )
         if not sample_weight.sum() > 0:
             raise ValueError("sample_weight must have a positive sum; all weights are zero.")
-        sample_weight = sample_weight / sample_weight.mean()
+        return X, y, sample_weight / sample_weight.mean()
+
+    def _fit(self, X, y, sample_weight, *, refit_support: bool = False, center: bool = True):
+        X, y, sample_weight = self._validate_fit_data(X, y, sample_weight)
 
         n_select = _n_to_select(self.n_features_to_select, X.shape[1])
         price = criterion_price(self.alpha, X.shape[0], X.shape[1])
@@ -394,15 +398,8 @@ class L0BaseEstimator(BaseEstimator):
                     warnings.simplefilter("ignore", ConvergenceWarning)
                     train(module, target.loss_fn, data, generator=generator, **options)
         refitted = None
-        if refit_support:  # in float64, on the selected columns of the caller's X
-            cols = np.flatnonzero(module.gate.deterministic().cpu().numpy() > 0)
-            x_cols = to_device(
-                X[:, cols],
-                Standardization(x_std.mean[cols], x_std.scale[cols]),
-                device,
-                torch.float64,
-            )
-            refitted = refit(module, target.loss_fn, Dataset(x_cols, data.y, data.w))
+        if refit_support:
+            refitted = refit_on_support(module, target.loss_fn, X, x_std, data.y, data.w)
         # Everything below sets attributes; nothing above did.
         self._export(module, x_std, target.info, refitted)
         with torch.no_grad():
@@ -430,6 +427,21 @@ class L0BaseEstimator(BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
         return tags
+
+
+def refit_on_support(layer, loss_fn: LossFn, X, x_std: Standardization, y, w):
+    """:func:`~sklearn_l0.training.refit` in float64 on the selected columns of the caller's X.
+
+    ``y`` and ``w`` are the tensors the layer was trained on (rows of X).
+    """
+    cols = np.flatnonzero(layer.gate.deterministic().cpu().numpy() > 0)
+    x_cols = to_device(
+        X[:, cols],
+        Standardization(x_std.mean[cols], x_std.scale[cols]),
+        y.device,
+        torch.float64,
+    )
+    return refit(layer, loss_fn, Dataset(x_cols, y, w))
 
 
 def regression_target(y, sample_weight, *, center: bool, profiled: bool) -> Target:

@@ -115,8 +115,9 @@ class HardConcreteGate(nn.Module):
 
     Parameters
     ----------
-    n_gates : int
-        Number of gates (prunable groups).
+    n_gates : int or tuple of int
+        Number of gates (prunable groups), or the shape of a grid of gate
+        vectors (one vector per model of a :class:`~sklearn_l0.networks.GatedLinearStack`).
     drop_rate : float, default=0.2
         Initial probability-like drop rate used to set ``log_alpha``.
     beta, gamma, zeta : float
@@ -128,7 +129,7 @@ class HardConcreteGate(nn.Module):
 
     def __init__(
         self,
-        n_gates: int,
+        n_gates: int | tuple[int, ...],
         *,
         drop_rate: float = 0.2,
         beta: float = BETA,
@@ -140,7 +141,8 @@ class HardConcreteGate(nn.Module):
         self.beta, self.gamma, self.zeta = float(beta), float(gamma), float(zeta)
         self.per_sample = per_sample
         self.generator: torch.Generator | None = None
-        self.log_alpha = nn.Parameter(torch.full((n_gates,), log_alpha_for_drop_rate(drop_rate)))
+        shape = (n_gates,) if isinstance(n_gates, int) else tuple(n_gates)
+        self.log_alpha = nn.Parameter(torch.full(shape, log_alpha_for_drop_rate(drop_rate)))
         self.register_buffer("frozen_mask", None)
 
     def forward(self, n_samples: int | None = None) -> torch.Tensor:

@@ -125,6 +125,22 @@ _COMMON_ATTRS_DOC = """
 """
 
 
+def linear_coef(module: GatedLinear, x_std: Standardization, refitted, y_scale=1.0, y_mean=0.0):
+    """``coef`` (n_outputs, n_features) and ``intercept`` (n_outputs,) in the user's units.
+
+    From the trained layer (weights times test-time gates) or, when given, the
+    float64 ``(weight, bias)`` of its refit, undoing the standardization of X
+    (``x_std``) and of y (``y_scale``, ``y_mean``).
+    """
+    weight, bias = refitted or (module.effective_weight(), module.bias)
+    weight = weight.detach().double().cpu().numpy() / x_std.scale[:, None]
+    bias = 0.0 if bias is None else bias.detach().double().cpu().numpy()
+    coef = (weight * y_scale).T
+    intercept = y_mean + y_scale * (bias - x_std.mean @ weight)
+    coef[:, module.gate.deterministic().cpu().numpy() <= 0] = 0.0
+    return coef, np.broadcast_to(intercept, (coef.shape[0],)).astype(np.float64)
+
+
 class _L0LinearModel(L0BaseEstimator):
     """Parameters, module and export shared by the two linear estimators."""
 
@@ -198,15 +214,9 @@ class _L0LinearModel(L0BaseEstimator):
     def _export_linear(
         self, module: GatedLinear, x_std: Standardization, refitted, y_scale=1.0, y_mean=0.0
     ):
-        """coef (n_outputs, n_features) and intercept (n_outputs,) in the user's units."""
-        weight, bias = refitted or (module.effective_weight(), module.bias)
-        weight = weight.detach().double().cpu().numpy() / x_std.scale[:, None]
-        bias = 0.0 if bias is None else bias.detach().double().cpu().numpy()
-        coef = (weight * y_scale).T
-        intercept = y_mean + y_scale * (bias - x_std.mean @ weight)
+        """Set ``support_``; return ``coef`` and ``intercept`` in the user's units."""
         self.support_ = (module.gate.deterministic() > 0).cpu().numpy()
-        coef[:, ~self.support_] = 0.0
-        return coef, np.broadcast_to(intercept, (coef.shape[0],)).astype(np.float64)
+        return linear_coef(module, x_std, refitted, y_scale, y_mean)
 
     def _outputs(self, X):
         check_is_fitted(self)

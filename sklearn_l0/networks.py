@@ -99,17 +99,9 @@ class GatedLinear(nn.Module):
 
     def regularization(self) -> torch.Tensor:
         """``l0 * sum_j P(z_j != 0) + l2 / 2 * sum_j P(z_j != 0) * ||W_j||^2``."""
-        reg = self.weight.new_zeros(())
         if self.gate is None:
-            if self.l2:
-                reg = reg + 0.5 * self.l2 * self.weight.square().sum()
-            return reg
-        p = self.gate.prob_nonzero()
-        if self.l0:
-            reg = reg + self.l0 * p.sum()
-        if self.l2:
-            reg = reg + 0.5 * self.l2 * (p * self.weight.square().sum(dim=1)).sum()
-        return reg
+            return 0.5 * self.l2 * self.weight.square().sum()
+        return gate_penalty(self.gate.prob_nonzero(), self.weight, self.l0, self.l2)
 
     def constrain_(self) -> None:
         """Keep the gate locations in their allowed range (after each step)."""
@@ -129,6 +121,101 @@ _NUMPY_ACTIVATIONS = {
     "tanh": np.tanh,
     "relu": lambda a: np.maximum(a, 0.0),
 }
+
+
+def gate_penalty(p: torch.Tensor, weight: torch.Tensor, l0, l2: float) -> torch.Tensor:
+    """Expected L0 plus expected L2 of gated rows: one value per model of a grid.
+
+    ``p`` has shape ``(*batch, in_features)`` and ``weight`` ``(*batch,
+    in_features, out_features)``; ``l0`` is a float or broadcasts to ``batch``.
+    """
+    return l0 * p.sum(dim=-1) + 0.5 * l2 * (p * weight.square().sum(dim=-1)).sum(dim=-1)
+
+
+class GatedLinearStack(nn.Module):
+    """A grid of independent gated linear models that read the same input.
+
+    Model ``b`` (an index into ``batch_shape``, e.g. ``(alpha, fold)``) computes
+    ``((x * scale_b - offset_b) * z_b) @ W_b + bias_b``: the per-model affine
+    map re-standardizes inputs that were standardized once for all models
+    (each cross-validation fold has its own column means and scales). All
+    models' weights are laid side by side into one ``(in_features, n_models *
+    out_features)`` matrix, so a forward pass reads ``x`` once, with one matrix
+    product, however many models there are.
+
+    Parameters
+    ----------
+    in_features, out_features : int
+        Shape of each model.
+    batch_shape : tuple of int
+        Shape of the grid of models.
+    l0 : tensor broadcastable to ``batch_shape``
+        L0 strength of each model.
+    l2 : float
+        Expected-L2 strength (shared).
+    scale, offset : tensors broadcastable to ``(*batch_shape, in_features)``, optional
+        Per-model input map (default: identity).
+    bias : bool, default=True
+        Learn an intercept per model.
+    **gate_kwargs
+        Passed to :class:`~sklearn_l0.gates.HardConcreteGate`.
+    """
+
+    def __init__(
+        self,
+        in_features: int,
+        out_features: int,
+        batch_shape: tuple[int, ...],
+        *,
+        l0: torch.Tensor,
+        l2: float = 0.0,
+        scale: torch.Tensor | None = None,
+        offset: torch.Tensor | None = None,
+        bias: bool = True,
+        **gate_kwargs,
+    ) -> None:
+        super().__init__()
+        self.in_features, self.out_features = in_features, out_features
+        self.batch_shape = tuple(batch_shape)
+        self.l2 = float(l2)
+        self.weight = nn.Parameter(torch.zeros(*self.batch_shape, in_features, out_features))
+        self.bias = nn.Parameter(torch.zeros(*self.batch_shape, out_features)) if bias else None
+        self.gate = HardConcreteGate((*self.batch_shape, in_features), **gate_kwargs)
+        self.register_buffer("l0", torch.as_tensor(l0, dtype=torch.float32))
+        self.register_buffer("scale", scale)
+        self.register_buffer("offset", offset)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        z = self.gate()
+        zs = z if self.scale is None else z * self.scale
+        weight = zs.unsqueeze(-1) * self.weight  # (*batch, in, out)
+        n_in, n_out = self.in_features, self.out_features
+        side_by_side = weight.reshape(-1, n_in, n_out).permute(1, 0, 2).reshape(n_in, -1)
+        out = (x @ side_by_side).view(x.shape[0], *self.batch_shape, n_out)
+        if self.offset is not None:
+            out = out - ((self.offset * z).unsqueeze(-1) * self.weight).sum(dim=-2)
+        return out if self.bias is None else out + self.bias
+
+    def regularization(self) -> torch.Tensor:
+        """The penalty of every model, shape ``batch_shape``."""
+        return gate_penalty(self.gate.prob_nonzero(), self.weight, self.l0, self.l2)
+
+    def member(self, index: tuple[int, ...]) -> GatedLinear:
+        """Model ``index`` as a :class:`GatedLinear` on its own standardized inputs."""
+        layer = GatedLinear(
+            self.in_features,
+            self.out_features,
+            bias=self.bias is not None,
+            l0=float(self.l0.expand(self.batch_shape)[index]),
+            l2=self.l2,
+            beta=self.gate.beta,
+        ).to(self.weight.device)
+        with torch.no_grad():
+            layer.weight.copy_(self.weight[index])
+            if self.bias is not None:
+                layer.bias.copy_(self.bias[index])
+            layer.gate.log_alpha.copy_(self.gate.log_alpha[index])
+        return layer.eval()
 
 
 class GatedMLP(nn.Module):

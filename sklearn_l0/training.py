@@ -8,6 +8,13 @@ epochs).
 
 Losses take ``(output, target, weight)`` and return the weighted mean over the
 batch; weights are normalised to mean 1 over the training set beforehand.
+
+A module may hold a whole grid of independent models (``batch_shape``, e.g.
+``(n_alphas, n_folds)``, see :class:`~sklearn_l0.networks.GatedLinearStack`):
+its output then has shape ``(n_samples, *batch_shape, n_outputs)``, the
+weights broadcast to ``(n_samples, *batch_shape)``, every loss and penalty is
+one value per model, and the stopping rule is applied to each model (training
+ends when all have settled). One pass over the data serves every model.
 """
 
 from __future__ import annotations
@@ -37,7 +44,7 @@ ScoreFn = LossFn  # (output, target, weight) -> scalar score, higher is better
 
 def squared_loss(out: torch.Tensor, y: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
     """Weighted mean squared error, averaged over outputs."""
-    return (w * (out - y).square().mean(dim=1)).mean()
+    return (w * (out - y).square().mean(dim=-1)).mean(dim=0)
 
 
 def profiled_gaussian_nll(out: torch.Tensor, y: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
@@ -47,18 +54,21 @@ def profiled_gaussian_nll(out: torch.Tensor, y: torch.Tensor, w: torch.Tensor) -
     additive constant: with it, ``loss + price * k`` is an information
     criterion divided by ``2 n``. The MSE is floored at 1e-12.
     """
-    mse = (w[:, None] * (out - y).square()).mean(dim=0)
-    return 0.5 * torch.log(mse.clamp_min(1e-12)).mean()
+    mse = (w.unsqueeze(-1) * (out - y).square()).mean(dim=0)
+    return 0.5 * torch.log(mse.clamp_min(1e-12)).mean(dim=-1)
 
 
 def binary_log_loss(out: torch.Tensor, y: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
     """Weighted mean logistic loss (nats) of one logit per example."""
-    return (w * F.binary_cross_entropy_with_logits(out[:, 0], y, reduction="none")).mean()
+    logit = out[..., 0]
+    loss = F.binary_cross_entropy_with_logits(logit, y.expand(logit.shape), reduction="none")
+    return (w * loss).mean(dim=0)
 
 
 def multinomial_log_loss(out: torch.Tensor, y: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
     """Weighted mean softmax cross-entropy (nats); ``y`` holds class indices."""
-    return (w * F.cross_entropy(out, y, reduction="none")).mean()
+    loss = F.cross_entropy(out.movedim(-1, 1), y.expand(out.shape[:-1]), reduction="none")
+    return (w * loss).mean(dim=0)
 
 
 @dataclass
@@ -144,9 +154,9 @@ def _mean_over_batches(
     if batch_size >= data.n_samples:
         result = fn(module(data.X), data.y, data.w)
     else:
-        result = torch.zeros((), device=data.w.device)
+        result = 0.0
         for Xb, yb, wb in data.batches(batch_size, None, shuffle=False):
-            result += fn(module(Xb), yb, wb) * (Xb.shape[0] / data.n_samples)
+            result = result + fn(module(Xb), yb, wb) * (Xb.shape[0] / data.n_samples)
     module.train(was_training)
     return result
 
@@ -221,9 +231,10 @@ def train(
     device = params[0].device
     n_batches = math.ceil(data.n_samples / batch_size)
     window = max(1, min(math.ceil(CHECK_STEPS / n_batches), n_iter_no_change, max_iter))
-    epoch_obj = torch.zeros(window, device=device)
+    shape = tuple(getattr(module, "batch_shape", ()))  # one objective per model
+    epoch_obj = torch.zeros((window, *shape), device=device)
     history = History()
-    best, stale_epochs, best_state = math.inf, 0, None
+    best, stale_epochs, best_state = np.full(shape, math.inf), np.zeros(shape, int), None
     open_mask = _open_mask(module)
     if count_target is not None:
         count_layer, count = count_target
@@ -233,11 +244,11 @@ def train(
     module.train()
     try:
         for epoch in range(max_iter):
-            total = torch.zeros((), device=device)
+            total = torch.zeros(shape, device=device)
             for Xb, yb, wb in data.batches(batch_size, generator, shuffle):
                 optimizer.zero_grad(set_to_none=True)
                 objective = loss_fn(module(Xb), yb, wb) + module.regularization()
-                objective.backward()
+                objective.sum().backward()  # independent models: the sum separates
                 optimizer.step()
                 for gate in gates:
                     gate.constrain_()
@@ -259,16 +270,16 @@ def train(
             if count_target is not None:  # watch the primal objective, not the multiplier's term
                 with torch.no_grad():
                     current = current - multiplier * count_layer.gate.prob_nonzero().sum()
-            current = float(current)
-            if not (np.all(np.isfinite(losses)) and math.isfinite(current)):
+            current = current.cpu().numpy().astype(float)
+            if not (np.all(np.isfinite(losses)) and np.all(np.isfinite(current))):
                 raise FloatingPointError(
                     f"The training objective became non-finite by epoch {epoch + 1}: "
                     f"training diverged. Lower learning_rate (currently {learning_rate})."
                 )
             history.loss_curve.extend(losses.tolist())
             new_mask = _open_mask(module)
-            n_open = 0 if new_mask is None else int(new_mask.sum())
-            history.n_open_curve.extend([n_open] * n_seen)
+            n_open = np.zeros(shape, int) if new_mask is None else new_mask.sum(-1).cpu().numpy()
+            history.n_open_curve.extend([n_open.tolist()] * n_seen)
             if validation is not None:
                 score = float(_mean_over_batches(module, score_fn, validation, batch_size))
                 history.validation_scores.extend([score] * n_seen)
@@ -276,21 +287,19 @@ def train(
                     best_state = {k: v.detach().clone() for k, v in module.state_dict().items()}
                     history.best_validation_score = score
                 stale_epochs = stale_epochs + n_seen if -score > best - tol else 0
-                best = min(best, -score)
-            elif (
-                current > best - tol
-                and (new_mask is None or torch.equal(new_mask, open_mask))
-                and (count_target is None or _count_met(count_layer, count))
-            ):
-                stale_epochs += n_seen
-            else:
-                stale_epochs = 0
-                open_mask = new_mask
-            if validation is None:
-                best = min(best, current)
+                best = np.minimum(best, -score)
+            else:  # per model: flat objective and unchanged open gates
+                settled = current > best - tol
+                if new_mask is not None:
+                    settled &= (new_mask == open_mask).all(-1).cpu().numpy()
+                if count_target is not None:
+                    settled &= _count_met(count_layer, count)
+                stale_epochs = np.where(settled, stale_epochs + n_seen, 0)
+                open_mask = new_mask  # unchanged where settled
+                best = np.minimum(best, current)
             bar.n += n_seen  # then one redraw per check, with this check's figures
-            bar.set_postfix(objective=f"{current:.4g}", open_gates=n_open)
-            if stale_epochs >= n_iter_no_change:
+            bar.set_postfix(objective=f"{current.sum():.4g}", open_gates=int(n_open.sum()))
+            if np.all(stale_epochs >= n_iter_no_change):
                 history.converged = True
                 break
     finally:

@@ -10,6 +10,7 @@ on the device -> build or reuse the gated module -> :func:`~sklearn_l0.training.
 
 from __future__ import annotations
 
+import functools
 import numbers
 import secrets
 import warnings
@@ -130,13 +131,25 @@ class Standardization:
     scale: np.ndarray
 
 
-def _safe_scale(std: np.ndarray, mean: np.ndarray) -> np.ndarray:
-    """Standard deviations with (numerically) constant columns mapped to 1."""
+def _safe_scale(std: np.ndarray, mean: np.ndarray, what: str = "X") -> np.ndarray:
+    """Standard deviations with (numerically) constant columns mapped to 1.
+
+    Raises a ValueError naming the columns of ``what`` whose mean or variance
+    overflowed float64 (values beyond about 1e154).
+    """
+    overflow = ~(np.isfinite(std) & np.isfinite(mean))
+    if np.any(overflow):
+        raise ValueError(
+            f"{what} has values too large to standardize: the mean or variance of column(s) "
+            f"{np.flatnonzero(overflow)[:10].tolist()} overflows float64. Rescale {what} "
+            "(e.g. divide it by a power of 10)."
+        )
     std = np.asarray(std, dtype=np.float64).copy()
     std[std <= 1e-10 * np.maximum(1.0, np.abs(mean))] = 1.0
     return std
 
 
+@np.errstate(over="ignore", invalid="ignore")  # overflow: see _safe_scale
 def column_stats(X, sample_weight: np.ndarray, center: bool = True) -> Standardization:
     """Weighted column means and (constant-safe) standard deviations of X.
 
@@ -167,10 +180,12 @@ def to_device(
 ) -> torch.Tensor:
     """A standardized copy of X as a torch tensor on ``device``.
 
-    Dense X becomes a dense tensor, transformed in place on the private copy
-    (the caller's array is never written). Sparse X becomes a sparse COO
-    tensor that is scaled but *not* centered, to stay sparse: the model
-    subtracts ``mean / scale`` implicitly (see :func:`input_offset`).
+    Dense X becomes a dense tensor, standardized in float64 (on the device,
+    by row chunks) before the cast to ``dtype``, so that a column such as a
+    timestamp (1.7e9 plus small variations) keeps its variations in float32;
+    the caller's array is never written. Sparse X becomes a sparse COO tensor
+    that is scaled but *not* centered, to stay sparse: the model subtracts
+    ``mean / scale`` implicitly (see :func:`input_offset`).
     """
     if sp.issparse(X):
         coo = sp.coo_matrix(X, dtype=np.float64).multiply(1.0 / stats.scale).tocoo()
@@ -180,9 +195,11 @@ def to_device(
         return torch.sparse_coo_tensor(
             indices, values, size=coo.shape, is_coalesced=True, check_invariants=False
         ).to(device)
-    Xt = torch.tensor(np.asarray(X), dtype=dtype, device=device)  # always a copy
-    Xt.sub_(torch.as_tensor(stats.mean, dtype=dtype, device=device))
-    Xt.div_(torch.as_tensor(stats.scale, dtype=dtype, device=device))
+    mean, scale = (torch.as_tensor(a, device=device) for a in (stats.mean, stats.scale))
+    Xt = torch.empty(X.shape, dtype=dtype, device=device)
+    for i in range(0, X.shape[0], _CHUNK):  # on the device, in float64
+        chunk = torch.tensor(np.asarray(X[i : i + _CHUNK]), device=device)  # a copy
+        Xt[i : i + _CHUNK] = (chunk.double() - mean) / scale
     return Xt
 
 
@@ -196,19 +213,42 @@ def input_offset(X, stats: Standardization, device, dtype=_DTYPE) -> torch.Tenso
     return torch.as_tensor(stats.mean / stats.scale, dtype=dtype, device=device)
 
 
+@np.errstate(over="ignore", invalid="ignore")  # overflow: see _safe_scale
 def weighted_mean_std(
     y: np.ndarray, sample_weight: np.ndarray, center: bool = True
 ) -> Standardization:
-    """Weighted column mean and (constant-safe) std of a small 2-D array.
+    """Weighted column mean and (constant-safe) std of a small 2-D array (the target y).
 
     Without ``center`` the mean is 0 and the std is the root mean square.
     """
     mean = np.average(y, axis=0, weights=sample_weight) if center else np.zeros(y.shape[1])
     std = np.sqrt(np.average((y - mean) ** 2, axis=0, weights=sample_weight))
-    return Standardization(mean, _safe_scale(std, mean))
+    return Standardization(mean, _safe_scale(std, mean, what="y"))
 
 
 # ----------------------------------------------------------------------------- estimator base
+
+
+def atomic_fit(fit_method):
+    """Decorate a fitting method so that it fully succeeds or leaves the estimator as it was.
+
+    On any exception, ``KeyboardInterrupt`` included, the estimator's ``__dict__``
+    is restored to its state before the call (validation sets ``n_features_in_``
+    early; a failure later must not leave it half-written). Fitting methods
+    assign attributes rather than mutate them, so a shallow copy is enough.
+    """
+
+    @functools.wraps(fit_method)
+    def wrapper(self, *args, **kwargs):
+        before = self.__dict__.copy()
+        try:
+            return fit_method(self, *args, **kwargs)
+        except BaseException:
+            self.__dict__.clear()
+            self.__dict__.update(before)
+            raise
+
+    return wrapper
 
 
 def encode_labels(y, name: str) -> Target:
@@ -251,8 +291,8 @@ class L0BaseEstimator(BaseEstimator):
       keyword arguments (epochs, learning rate, batch size, stopping rule);
     - ``_export(module, x_std, target_info, refitted)``: set the numpy fitted
       attributes (``refitted`` is the float64 ``(weight, bias)`` of the refit,
-      or None). Nothing is set on the estimator before this hook runs, so an
-      interrupted ``fit`` leaves the estimator as it was.
+      or None). ``_fit`` is :func:`atomic_fit`: a failed or interrupted ``fit``
+      leaves the estimator as it was.
 
     Class attributes ``_multi_output`` and ``_y_numeric`` tell validation what
     ``y`` may be.
@@ -317,6 +357,7 @@ class L0BaseEstimator(BaseEstimator):
             raise ValueError("sample_weight must have a positive sum; all weights are zero.")
         return X, y, sample_weight / sample_weight.mean()
 
+    @atomic_fit
     def _fit(self, X, y, sample_weight, *, refit_support: bool = False, center: bool = True):
         X, y, sample_weight = self._validate_fit_data(X, y, sample_weight)
 

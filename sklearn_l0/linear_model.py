@@ -12,7 +12,6 @@ import numbers
 import numpy as np
 from sklearn.base import ClassifierMixin, MultiOutputMixin, RegressorMixin, _fit_context
 from sklearn.utils._param_validation import Interval
-from sklearn.utils.extmath import safe_sparse_dot
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._base import (
@@ -24,7 +23,7 @@ from ._base import (
     regression_target,
 )
 from .gates import BETA
-from .networks import GatedLinear
+from .networks import GatedLinear, mlp_forward
 
 _COMMON_PARAMS_DOC = """
     alpha : float or {"aic", "bic", "ebic"}, default=0.01
@@ -221,7 +220,8 @@ class _L0LinearModel(L0BaseEstimator):
     def _outputs(self, X):
         check_is_fitted(self)
         X = validate_data(self, X, accept_sparse=("csr", "csc"), reset=False)
-        return safe_sparse_dot(X, np.atleast_2d(self.coef_).T, dense_output=True) + self.intercept_
+        # By row chunks: no float64 copy of a float32 X (10M x 20 rows: 1.5 GB saved).
+        return mlp_forward(X, [np.atleast_2d(self.coef_).T], [self.intercept_], "identity")
 
 
 class L0Regressor(RegressorOutputMixin, MultiOutputMixin, RegressorMixin, _L0LinearModel):

@@ -321,10 +321,15 @@ class GatedMLP(nn.Module):
         return keeps[0].cpu().numpy(), coefs, intercepts
 
 
-def mlp_forward(X, coefs, intercepts, activation: str, chunk_size: int = 65536) -> np.ndarray:
+def mlp_forward(
+    X, coefs, intercepts, activation: str, chunk_size: int = 65536, columns=None
+) -> np.ndarray:
     """Numpy forward pass of a plain MLP (``coefs[i]`` of shape (n_in, n_out)), by row chunks.
 
-    ``X`` may be a scipy sparse matrix; memory stays bounded by ``chunk_size`` rows.
+    ``X`` may be a scipy sparse matrix; ``columns`` (a mask or indices), if given,
+    selects the columns of X that the first layer reads, chunk by chunk. Memory
+    stays bounded by ``chunk_size`` rows beyond the output (no copy of X, no
+    float64 copy of a float32 X). A linear model is the one-layer case.
     """
     from sklearn.utils import gen_batches
     from sklearn.utils.extmath import safe_sparse_dot
@@ -332,7 +337,7 @@ def mlp_forward(X, coefs, intercepts, activation: str, chunk_size: int = 65536) 
     act = _NUMPY_ACTIVATIONS[activation]
     out = np.empty((X.shape[0], coefs[-1].shape[1]))
     for rows in gen_batches(X.shape[0], chunk_size):
-        h = X[rows]
+        h = X[rows] if columns is None else X[rows][:, columns]
         for i, (W, b) in enumerate(zip(coefs, intercepts, strict=True)):
             h = safe_sparse_dot(h, W, dense_output=True) + b
             if i < len(coefs) - 1:

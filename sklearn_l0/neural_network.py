@@ -273,7 +273,9 @@ class _L0MLP(L0BaseEstimator):
     def _outputs(self, X):
         check_is_fitted(self)
         X = validate_data(self, X, accept_sparse=("csr", "csc"), reset=False)
-        return mlp_forward(X[:, self.support_], self.coefs_, self.intercepts_, self.activation)
+        return mlp_forward(
+            X, self.coefs_, self.intercepts_, self.activation, columns=self.support_
+        )
 
 
 class L0MLPRegressor(RegressorOutputMixin, MultiOutputMixin, RegressorMixin, _L0MLP):

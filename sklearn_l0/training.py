@@ -35,6 +35,11 @@ from .gates import HardConcreteGate
 CHECK_STEPS = 10
 """Fewest optimizer steps between two convergence checks (a check costs one sync)."""
 
+DIVERGED_RISE = 5.0
+"""Training diverged if its final objective exceeds the starting one by this many times
+``max(1, |start|)`` (the objectives are in units of a standardized loss: a model that
+predicts a constant scores about 1)."""
+
 COUNT_RATE = 0.01
 """Step size (log scale, per optimizer step) of the multiplier of a target gate count."""
 
@@ -240,6 +245,16 @@ def train(
         count_layer, count = count_target
         multiplier = torch.tensor(max(float(count_layer.l0), 1e-4), device=device)
         count_layer.l0 = multiplier
+
+    def checked_objective() -> np.ndarray:
+        """The objective with test-time gates, per model: what the stopping rule watches."""
+        value = evaluate(module, loss_fn, data, batch_size)
+        if count_target is not None:  # the primal objective, not the multiplier's term
+            with torch.no_grad():
+                value = value - multiplier * count_layer.gate.prob_nonzero().sum()
+        return value.cpu().numpy().astype(float)
+
+    start = checked_objective()
     bar = tqdm(total=max_iter, disable=verbose <= 0, desc="fit", unit="epoch", leave=False)
     module.train()
     try:
@@ -266,15 +281,11 @@ def train(
             # Convergence check: the only host-device synchronisation.
             n_seen = (epoch % window) + 1
             losses = epoch_obj[:n_seen].cpu().numpy().astype(float)
-            current = evaluate(module, loss_fn, data, batch_size)
-            if count_target is not None:  # watch the primal objective, not the multiplier's term
-                with torch.no_grad():
-                    current = current - multiplier * count_layer.gate.prob_nonzero().sum()
-            current = current.cpu().numpy().astype(float)
+            current = checked_objective()
             if not (np.all(np.isfinite(losses)) and np.all(np.isfinite(current))):
                 raise FloatingPointError(
                     f"The training objective became non-finite by epoch {epoch + 1}: "
-                    f"training diverged. Lower learning_rate (currently {learning_rate})."
+                    f"training diverged. Lower the learning rate (currently {learning_rate})."
                 )
             history.loss_curve.extend(losses.tolist())
             new_mask = _open_mask(module)
@@ -307,6 +318,10 @@ def train(
         module.eval()
     if best_state is not None:
         module.load_state_dict(best_state)
+    final = checked_objective()
+    if best_state is None:  # and the last epoch's objective with sampled gates
+        final = np.maximum(final, losses[-1])
+    _check_not_diverged(start, final, learning_rate)
     if count_target is not None:
         count_layer.l0 = float(multiplier)
     if not history.converged:
@@ -321,6 +336,24 @@ def train(
             stacklevel=3,
         )
     return history, optimizer
+
+
+def _check_not_diverged(start: np.ndarray, final: np.ndarray, learning_rate: float) -> None:
+    """Raise FloatingPointError where training ended far above its start (see DIVERGED_RISE).
+
+    A step size far too large sends the weights to huge values where the
+    objective stays finite but the model is garbage, or every gate shuts and
+    the test-time model is a constant while the sampled gates still see huge
+    weights: ``final`` is the larger of the two objectives.
+    """
+    excess = final - (start + DIVERGED_RISE * np.maximum(1.0, np.abs(start)))
+    if np.any(excess > 0):
+        i = int(np.argmax(excess))
+        raise FloatingPointError(
+            f"Training diverged: the objective rose from {start.flat[i]:.4g} at the start to "
+            f"{final.flat[i]:.4g} at the end. Lower the learning rate (currently "
+            f"{learning_rate})."
+        )
 
 
 def _count_met(layer: nn.Module, count: float) -> bool:

@@ -1,0 +1,67 @@
+"""Every estimator of the library, with small settings, for the API-wide reliability tests.
+
+``ESTIMATORS`` is the one list that ``test_bad_input.py``, ``test_properties.py`` and
+``test_faults.py`` parametrize over: add a new estimator here (small settings, ``device="cpu"``,
+a fixed ``random_state``) and every reliability test runs on it. ``make_data`` gives a tiny
+problem each estimator can fit.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.base import clone, is_classifier
+
+from sklearn_l0 import L0Classifier, L0MLPClassifier, L0MLPRegressor, L0Regressor
+
+_SMALL = dict(max_iter=10, n_iter_no_change=5, device="cpu", random_state=0)
+_SMALL_MLP = dict(hidden_layer_sizes=(4,), **_SMALL)
+
+ESTIMATORS = [
+    L0Regressor(**_SMALL),
+    L0Classifier(**_SMALL),
+    L0MLPRegressor(**_SMALL_MLP),
+    L0MLPClassifier(**_SMALL_MLP),
+]
+"""Unfitted instances with small settings (fits of ~10 epochs on a few dozen rows)."""
+
+LEARNING_RATE_PARAMS = ("learning_rate", "learning_rate_init")
+"""Names the estimators give their (Adam) step size."""
+
+
+def name(estimator) -> str:
+    """A test id: the estimator's class name."""
+    return type(estimator).__name__
+
+
+def fresh(estimator, **params):
+    """An unfitted clone of ``estimator`` with ``params`` set."""
+    return clone(estimator).set_params(**params)
+
+
+def learning_rate_param(estimator) -> str:
+    """The name of ``estimator``'s learning-rate parameter."""
+    params = estimator.get_params()
+    return next(p for p in LEARNING_RATE_PARAMS if p in params)
+
+
+def make_target(estimator, X, seed: int = 0) -> np.ndarray:
+    """A target for ``X`` that ``estimator`` can learn: two balanced classes or a real value.
+
+    Labels split the rows at the median of ``X[:, 0] + noise`` (both classes as soon as
+    ``len(X) >= 2``); regression targets are ``X[:, 0] + noise``.
+    """
+    rng = np.random.RandomState(seed)
+    X = np.asarray(X, dtype=np.float64)
+    n = X.shape[0]
+    noisy = X[:, 0] + 0.5 * rng.randn(n)
+    if is_classifier(estimator):
+        y = np.zeros(n, dtype=np.int64)
+        y[np.argsort(noisy, kind="stable")[n // 2 :]] = 1
+        return y
+    return X[:, 0] + 0.1 * rng.randn(n)
+
+
+def make_data(estimator, n_samples: int = 30, n_features: int = 4, seed: int = 0):
+    """A small float64 ``(X, y)`` problem suited to ``estimator``."""
+    X = np.random.RandomState(seed).randn(n_samples, n_features)
+    return X, make_target(estimator, X, seed)

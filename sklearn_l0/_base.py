@@ -158,7 +158,8 @@ def column_stats(X, sample_weight: np.ndarray, center: bool = True) -> Standardi
     root mean square.
     """
     if sp.issparse(X):
-        mean, var = mean_variance_axis(sp.csr_matrix(X), axis=0, weights=sample_weight)
+        X = sp.csr_matrix(X, dtype=np.float64)  # float32 X: the weights' dtype must match
+        mean, var = mean_variance_axis(X, axis=0, weights=sample_weight)
         if not center:
             mean, var = np.zeros_like(mean), var + mean**2
         return Standardization(mean, _safe_scale(np.sqrt(var), mean))
@@ -198,7 +199,7 @@ def to_device(
     mean, scale = (torch.as_tensor(a, device=device) for a in (stats.mean, stats.scale))
     Xt = torch.empty(X.shape, dtype=dtype, device=device)
     for i in range(0, X.shape[0], _CHUNK):  # on the device, in float64
-        chunk = torch.tensor(np.asarray(X[i : i + _CHUNK]), device=device)  # a copy
+        chunk = torch.tensor(np.ascontiguousarray(X[i : i + _CHUNK]), device=device)  # a copy
         Xt[i : i + _CHUNK] = (chunk.double() - mean) / scale
     return Xt
 

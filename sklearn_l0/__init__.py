@@ -6,7 +6,7 @@ Implements *Learning Sparse Neural Networks through L0 Regularization*
 
 from ._base import AllFeaturesPrunedWarning
 from .feature_selection import L0Selector
-from .linear_model import L0Classifier, L0Regressor
+from .linear_model import L0Classifier, L0ClassifierCV, L0Regressor, L0RegressorCV
 from .neural_network import L0MLPClassifier, L0MLPRegressor
 
 __version__ = "0.1.0"
@@ -14,9 +14,11 @@ __version__ = "0.1.0"
 __all__ = [
     "AllFeaturesPrunedWarning",
     "L0Classifier",
+    "L0ClassifierCV",
     "L0MLPClassifier",
     "L0MLPRegressor",
     "L0Regressor",
+    "L0RegressorCV",
     "L0Selector",
     "__version__",
 ]

@@ -141,7 +141,9 @@ class GatedLinearStack(nn.Module):
     (each cross-validation fold has its own column means and scales). All
     models' weights are laid side by side into one ``(in_features, n_models *
     out_features)`` matrix, so a forward pass reads ``x`` once, with one matrix
-    product, however many models there are.
+    product, however many models there are. Only the models listed in
+    ``active`` (flat indices; None: all) are computed: the training loop
+    retires models as they settle.
 
     Parameters
     ----------
@@ -184,14 +186,21 @@ class GatedLinearStack(nn.Module):
         self.register_buffer("l0", torch.as_tensor(l0, dtype=torch.float32))
         self.register_buffer("scale", scale)
         self.register_buffer("offset", offset)
+        self.active: torch.Tensor | None = None  # flat indices of the models to compute
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         z = self.gate()
         zs = z if self.scale is None else z * self.scale
-        weight = zs.unsqueeze(-1) * self.weight  # (*batch, in, out)
         n_in, n_out = self.in_features, self.out_features
-        side_by_side = weight.reshape(-1, n_in, n_out).permute(1, 0, 2).reshape(n_in, -1)
-        out = (x @ side_by_side).view(x.shape[0], *self.batch_shape, n_out)
+        weight = (zs.unsqueeze(-1) * self.weight).reshape(-1, n_in, n_out)  # (models, in, out)
+        if self.active is not None:
+            weight = weight[self.active]
+        side_by_side = weight.permute(1, 0, 2).reshape(n_in, -1)
+        out = (x @ side_by_side).view(x.shape[0], -1, n_out)
+        if self.active is not None:  # the others output 0 (they are not trained)
+            full = out.new_zeros(x.shape[0], math.prod(self.batch_shape), n_out)
+            out = full.index_copy(1, self.active, out)
+        out = out.view(x.shape[0], *self.batch_shape, n_out)
         if self.offset is not None:
             out = out - ((self.offset * z).unsqueeze(-1) * self.weight).sum(dim=-2)
         return out if self.bias is None else out + self.bias

@@ -241,6 +241,7 @@ def train(
     history = History()
     best, stale_epochs, best_state = np.full(shape, math.inf), np.zeros(shape, int), None
     open_mask = _open_mask(module)
+    grid = _Grid(module, shape) if shape else None
     if count_target is not None:
         count_layer, count = count_target
         multiplier = torch.tensor(max(float(count_layer.l0), 1e-4), device=device)
@@ -313,9 +314,13 @@ def train(
             if np.all(stale_epochs >= n_iter_no_change):
                 history.converged = True
                 break
+            if grid is not None:
+                grid.retire(stale_epochs >= n_iter_no_change)
     finally:
         bar.close()
         module.eval()
+        if grid is not None:
+            grid.restore()
     if best_state is not None:
         module.load_state_dict(best_state)
     final = checked_objective()
@@ -356,6 +361,44 @@ def _check_not_diverged(start: np.ndarray, final: np.ndarray, learning_rate: flo
         )
 
 
+class _Grid:
+    """Per-model stopping for a module that holds a grid of models (``batch_shape``).
+
+    A model that has settled *retires*: its parameters are kept as they were
+    at that check, and the module computes only the models still in
+    ``module.active`` (flat indices), so the cost of a step falls as models
+    settle. The kept states are put back by :meth:`restore` at the end.
+    """
+
+    def __init__(self, module: nn.Module, shape: tuple[int, ...]) -> None:
+        self.module, self.shape = module, shape
+        self.params = dict(module.named_parameters())
+        self.kept = {k: v.detach().clone() for k, v in self.params.items()}
+        self.retired = np.zeros(shape, bool)
+
+    def _where(self, mask: np.ndarray, name: str) -> torch.Tensor:
+        v = self.params[name]
+        mask = torch.as_tensor(mask, device=v.device)
+        return mask.view(*self.shape, *([1] * (v.dim() - len(self.shape))))
+
+    @torch.no_grad()
+    def retire(self, settled: np.ndarray) -> None:
+        new = settled & ~self.retired
+        if not new.any():
+            return
+        for name, v in self.params.items():
+            self.kept[name] = torch.where(self._where(new, name), v, self.kept[name])
+        self.retired |= new
+        device = next(iter(self.params.values())).device
+        self.module.active = torch.as_tensor(np.flatnonzero(~self.retired), device=device)
+
+    @torch.no_grad()
+    def restore(self) -> None:
+        for name, v in self.params.items():
+            v.copy_(torch.where(self._where(self.retired, name), self.kept[name], v))
+        self.module.active = None
+
+
 def _count_met(layer: nn.Module, count: float) -> bool:
     """Whether the open test-time gates of ``layer`` are within 10% (at least 1) of ``count``.
 
@@ -386,8 +429,9 @@ def refit(
     constant and this is the plain fit on the support: ridge (or least
     squares) for the squared loss, logistic regression for the log losses,
     with the layer's ``l2`` as the ridge strength. Full-batch L-BFGS in
-    float64 from the trained weights: the result depends on the training
-    only through the selected support.
+    float64 from the trained weights (for the squared loss, the exact solution
+    of the normal equations): the result depends on the training only
+    through the selected support.
 
     Returns the float64 weight of shape ``(in_features, out_features)`` (zero
     rows for closed gates) and bias; the layer's own float32 parameters and
@@ -414,8 +458,50 @@ def refit(
     X = data.X
     y = data.y.to(dense) if data.y.is_floating_point() else data.y
     w = data.w.to(dense)
+    if loss_fn is squared_loss:
+        _ridge_solve(compact, X, y, w)
+    else:
+        _lbfgs(compact, loss_fn, X, y, w, max_iter)
+    weight = torch.zeros(layer.weight.shape, dtype=dense, device=idx.device)
+    weight[idx] = compact.weight.detach()
+    bias = None if compact.bias is None else compact.bias.detach()
+    with torch.no_grad():
+        layer.weight.copy_(weight)
+        if bias is not None:
+            layer.bias.copy_(bias)
+    layer.gate.freeze(mask.float())
+    return weight, bias
+
+
+@torch.no_grad()
+def _ridge_solve(layer: nn.Module, X: torch.Tensor, y: torch.Tensor, w: torch.Tensor) -> None:
+    """Set ``layer`` to the exact minimiser of the squared loss plus its ridge penalty.
+
+    The normal equations of ``mean_i w_i ||x_i W + b - y_i||^2 / k + l2 / 2 ||W||^2``.
+    """
+    X = X.to_dense() if X.is_sparse else X
+    if layer.input_offset is not None:
+        X = X - layer.input_offset
+    n, k = X.shape[0], y.shape[1]
+    if layer.bias is not None:  # center with the weights; the intercept absorbs the means
+        x_mean, y_mean = (w @ X) / w.sum(), (w @ y) / w.sum()
+        X, y = X - x_mean, y - y_mean
+    gram = X.T @ (w[:, None] * X) * (2.0 / (n * k))
+    gram.diagonal().add_(layer.l2)
+    rhs = X.T @ (w[:, None] * y) * (2.0 / (n * k))
+    try:
+        weight = torch.linalg.solve(gram, rhs)
+    except torch.linalg.LinAlgError:  # collinear columns without ridge: minimum-norm solution
+        weight = torch.linalg.pinv(gram, hermitian=True) @ rhs
+    layer.weight.copy_(weight)
+    if layer.bias is not None:
+        layer.bias.copy_(y_mean - x_mean @ weight)
+
+
+def _lbfgs(layer: nn.Module, loss_fn: LossFn, X, y, w, max_iter: int) -> None:
+    """Minimise ``loss_fn + layer.regularization()`` by full-batch L-BFGS from ``layer``'s state."""
     optimizer = torch.optim.LBFGS(
-        list(compact.parameters()),
+        list(layer.parameters()),
         lr=1.0,
         max_iter=max_iter,
         tolerance_grad=1e-12,
@@ -426,18 +512,9 @@ def refit(
 
     def closure() -> torch.Tensor:
         optimizer.zero_grad(set_to_none=True)
-        objective = loss_fn(compact(X), y, w) + compact.regularization()
+        objective = loss_fn(layer(X), y, w) + layer.regularization()
         objective.backward()
         return objective
 
-    if len(idx) or compact.bias is not None:
+    if layer.in_features or layer.bias is not None:
         optimizer.step(closure)
-    weight = torch.zeros(layer.weight.shape, dtype=dense, device=idx.device)
-    weight[idx] = compact.weight.detach()
-    bias = None if compact.bias is None else compact.bias.detach()
-    with torch.no_grad():
-        layer.weight.copy_(weight)
-        if bias is not None:
-            layer.bias.copy_(bias)
-    layer.gate.freeze(mask.float())
-    return weight, bias

@@ -2,13 +2,22 @@
 
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from sklearn_l0 import L0Classifier, L0MLPClassifier, L0MLPRegressor, L0Regressor
+from sklearn_l0 import (
+    L0Classifier,
+    L0ClassifierCV,
+    L0MLPClassifier,
+    L0MLPRegressor,
+    L0Regressor,
+    L0RegressorCV,
+)
 
 ESTIMATORS = [
     L0Regressor(device="cpu"),
     L0Classifier(device="cpu"),
     L0MLPRegressor(device="cpu"),
     L0MLPClassifier(device="cpu"),
+    L0RegressorCV(alphas=4, cv=3, device="cpu"),
+    L0ClassifierCV(alphas=4, cv=3, device="cpu"),
 ]
 
 _ITERATIVE_LOGISTIC_REFIT = (

@@ -132,7 +132,11 @@ class Standardization:
 
 
 def _safe_scale(std: np.ndarray, mean: np.ndarray, what: str = "X") -> np.ndarray:
-    """Standard deviations with (numerically) constant columns mapped to 1.
+    """Standard deviations, with (numerically) constant columns mapped to ``max(1, |mean|)``.
+
+    Not to 1: the centered values of a constant column are rounding residues of
+    ``mean`` (``1e29 - mean`` can be ``1e13``), and a sparse column is scaled
+    without being centered, so dividing by ``|mean|`` keeps both near 0 or 1.
 
     Raises a ValueError naming the columns of ``what`` whose mean or variance
     overflowed float64 (values beyond about 1e154).
@@ -145,7 +149,9 @@ def _safe_scale(std: np.ndarray, mean: np.ndarray, what: str = "X") -> np.ndarra
             "(e.g. divide it by a power of 10)."
         )
     std = np.asarray(std, dtype=np.float64).copy()
-    std[std <= 1e-10 * np.maximum(1.0, np.abs(mean))] = 1.0
+    floor = np.broadcast_to(np.maximum(1.0, np.abs(mean)), std.shape)
+    constant = std <= 1e-10 * floor
+    std[constant] = floor[constant]
     return std
 
 

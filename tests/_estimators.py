@@ -38,6 +38,12 @@ def fresh(estimator, **params):
     return clone(estimator).set_params(**params)
 
 
+def known(estimator, **params) -> dict:
+    """``params`` restricted to those ``estimator`` has (e.g. no ``alpha`` on a CV estimator)."""
+    names = estimator.get_params()
+    return {k: v for k, v in params.items() if k in names}
+
+
 def learning_rate_param(estimator) -> str:
     """The name of ``estimator``'s learning-rate parameter."""
     params = estimator.get_params()

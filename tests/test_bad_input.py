@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 import scipy.sparse as sp
 import torch
-from _estimators import ESTIMATORS, fresh, learning_rate_param, make_target, name
+from _estimators import ESTIMATORS, fresh, known, learning_rate_param, make_target, name
 from sklearn.base import is_classifier
 from sklearn.exceptions import NotFittedError
 from sklearn.utils._param_validation import InvalidParameterError
@@ -402,17 +402,29 @@ def test_two_samples_classifier(est):
     assert est.predict(X).shape == (N,)
 
 
+_SPARSE_OFFSET = pytest.mark.xfail(
+    strict=True,
+    reason="sparse X is scaled but not centered (to stay sparse): 1.7e9 / scale is stored in "
+    "float32 and the implicit centering cancels catastrophically",
+)
+
+
 @pytest.mark.parametrize("est", ESTIMATORS, ids=name)
-def test_large_offset_column_keeps_its_signal(est):
+@pytest.mark.parametrize(
+    "container",
+    [np.asarray, pytest.param(sp.csr_matrix, marks=_SPARSE_OFFSET)],
+    ids=["dense", "csr"],
+)
+def test_large_offset_column_keeps_its_signal(est, container):
     """A column such as a timestamp (1.7e9 + small variations) trains as well as without it.
 
-    X is standardized in float64 before the float32 cast: a float32 cast first would round
-    1.7e9 + x to multiples of 128 and lose x.
+    Dense X is standardized in float64 before the float32 cast: a float32 cast first would
+    round 1.7e9 + x to multiples of 128 and lose x.
     """
-    est = fresh(est, max_iter=100, alpha=0.0)
+    est = fresh(est, **known(est, max_iter=100, alpha=0.0))
     y = _y(est)
-    plain = fresh(est).fit(X, y)
-    shifted = fresh(est).fit(X + 1.7e9, y)
+    plain = fresh(est).fit(container(X), y)
+    shifted = fresh(est).fit(container(X + 1.7e9), y)
     np.testing.assert_array_equal(plain.support_, shifted.support_)
     expected = _scores(plain, X)
     np.testing.assert_allclose(_scores(shifted, X + 1.7e9), expected, atol=1e-3 * np.std(expected))

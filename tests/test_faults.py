@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import sys
 import warnings
 
@@ -21,7 +22,7 @@ import pandas as pd
 import pytest
 import scipy.sparse as sp
 import torch
-from _estimators import ESTIMATORS, fresh, learning_rate_param, make_data, name
+from _estimators import ESTIMATORS, fresh, known, learning_rate_param, make_data, name
 from joblib import Parallel, delayed
 from sklearn.base import is_classifier
 from sklearn.exceptions import ConvergenceWarning
@@ -52,16 +53,22 @@ def _assert_same_state(est, before: dict) -> None:
 
 
 def _assert_equal(a, b, where: str) -> None:
-    if isinstance(b, dict):
-        assert isinstance(a, dict) and sorted(a) == sorted(b), where
+    """Recursive equality of attribute values (arrays, tensors, containers, dataclasses)."""
+    if isinstance(b, np.ndarray) or isinstance(a, np.ndarray):
+        np.testing.assert_array_equal(a, b, err_msg=where)
+    elif isinstance(b, torch.Tensor):
+        assert isinstance(a, torch.Tensor) and torch.equal(a, b), where
+    elif isinstance(b, dict):
+        assert isinstance(a, dict) and sorted(a, key=str) == sorted(b, key=str), where
         for k in b:
             _assert_equal(a[k], b[k], f"{where}[{k!r}]")
-    elif isinstance(b, (list, tuple)) and any(isinstance(v, np.ndarray) for v in b):
-        assert len(a) == len(b), where
+    elif isinstance(b, (list, tuple)):
+        assert type(a) is type(b) and len(a) == len(b), where
         for i, (u, v) in enumerate(zip(a, b, strict=True)):
             _assert_equal(u, v, f"{where}[{i}]")
-    elif isinstance(b, np.ndarray):
-        np.testing.assert_array_equal(a, b, err_msg=where)
+    elif dataclasses.is_dataclass(b):
+        assert type(a) is type(b), where
+        _assert_equal(vars(a), vars(b), where)
     elif isinstance(b, float) and np.isnan(b):
         assert np.isnan(a), where
     else:
@@ -258,7 +265,8 @@ def _capture_training_starts(monkeypatch) -> list[dict]:
 @parametrize_warm_startable
 def test_warm_start_starts_from_exactly_the_previous_parameters(est, monkeypatch):
     X, y = make_data(est, n_samples=60)
-    est = fresh(est, max_iter=30, n_iter_no_change=30, warm_start=True).fit(X, y)
+    est = fresh(est, **known(est, max_iter=30, n_iter_no_change=30), warm_start=True)
+    est.fit(X, y)
     first_curve = est.loss_curve_
     previous = {k: v.copy() for k, v in est._module_state.items()}
     starts = _capture_training_starts(monkeypatch)
@@ -331,7 +339,7 @@ def test_global_random_states_are_untouched(est, random_state):
 @parametrize_estimators
 def test_convergence_warning_when_max_iter_ends_training(est):
     X, y = make_data(est)
-    est = fresh(est, max_iter=3, n_iter_no_change=10)
+    est = fresh(est, **known(est, max_iter=3, n_iter_no_change=10))
     with pytest.warns(ConvergenceWarning, match=r"Training stopped at max_iter=3 epochs before"):
         est.fit(X, y)
     assert est.n_iter_ == 3 and len(est.loss_curve_) == 3
@@ -340,14 +348,14 @@ def test_convergence_warning_when_max_iter_ends_training(est):
 @parametrize_estimators
 def test_no_convergence_warning_when_training_settles(est):
     X, y = make_data(est)
-    est = fresh(est, max_iter=2000, n_iter_no_change=5, tol=1e-2)
+    est = fresh(est, **known(est, max_iter=2000, n_iter_no_change=5, tol=1e-2))
     with warnings.catch_warnings():
         warnings.simplefilter("error", ConvergenceWarning)
         est.fit(X, y)
     assert est.n_iter_ < 2000
 
 
-@parametrize_estimators
+@pytest.mark.parametrize("est", [e for e in ESTIMATORS if "alpha" in e.get_params()], ids=name)
 def test_all_features_pruned_warns_and_predicts_the_intercept(est):
     X, y = make_data(est)
     est = fresh(est, alpha=1e3, max_iter=200, **{learning_rate_param(est): 0.1})

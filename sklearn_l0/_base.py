@@ -24,6 +24,7 @@ from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, InvalidParameterError, StrOptions
+from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.sparsefuncs import mean_variance_axis
 from sklearn.utils.validation import _check_sample_weight, validate_data
@@ -33,6 +34,7 @@ from .training import (
     LossFn,
     ScoreFn,
     accuracy,
+    adam_optimizer,
     binary_log_loss,
     multinomial_log_loss,
     profiled_gaussian_nll,
@@ -258,10 +260,24 @@ def atomic_fit(fit_method):
     return wrapper
 
 
-def encode_labels(y, name: str) -> Target:
-    """Class labels of any type to the target of a binary or multinomial log loss."""
+def encode_labels(y, name: str, classes=None) -> Target:
+    """Class labels of any type to the target of a binary or multinomial log loss.
+
+    ``classes`` (all the labels there will be, e.g. those given to the first
+    ``partial_fit``) defaults to the labels in ``y``.
+    """
     check_classification_targets(y)
-    classes, y_idx = np.unique(y, return_inverse=True)
+    if classes is None:
+        classes, y_idx = np.unique(y, return_inverse=True)
+    else:
+        classes = np.unique(classes)
+        unknown = np.setdiff1d(y, classes)
+        if unknown.size:
+            raise ValueError(
+                f"y contains labels that are not in classes={classes.tolist()}: "
+                f"{unknown.tolist()[:5]}."
+            )
+        y_idx = np.searchsorted(classes, y)
     if len(classes) < 2:
         raise ValueError(
             f"{name} needs samples of at least 2 classes in the data; got only one class: "
@@ -331,7 +347,8 @@ class L0BaseEstimator(BaseEstimator):
     }
 
     # ---- hooks
-    def _prepare_target(self, y, sample_weight) -> Target:  # pragma: no cover - abstract
+    def _prepare_target(self, y, sample_weight, like=None) -> Target:  # pragma: no cover
+        """``like``: the ``info`` of an earlier target to encode consistently with."""
         raise NotImplementedError
 
     def _build_module(
@@ -346,12 +363,13 @@ class L0BaseEstimator(BaseEstimator):
         raise NotImplementedError
 
     # ---- fit template
-    def _validate_fit_data(self, X, y, sample_weight):
+    def _validate_fit_data(self, X, y, sample_weight, reset: bool = True):
         """Validated X and y, and sample weights normalised to mean 1."""
         X, y = validate_data(
             self,
             X,
             y,
+            reset=reset,
             accept_sparse=("csr", "csc"),
             dtype=(np.float64, np.float32),
             multi_output=self._multi_output,
@@ -409,7 +427,7 @@ class L0BaseEstimator(BaseEstimator):
                 )
             module.load_state_dict({k: torch.as_tensor(v) for k, v in state.items()}, strict=False)
 
-        history, _ = train(
+        history, optimizer = train(
             module,
             target.loss_fn,
             data,
@@ -423,7 +441,7 @@ class L0BaseEstimator(BaseEstimator):
             # From the trained model, move the feature price (a Lagrange multiplier) until
             # the expected count meets the target; keep exactly the n_select most open
             # gates (ties broken by weight norm), frozen; let the rest adapt to them.
-            more, _ = train(
+            more, optimizer = train(
                 module,
                 target.loss_fn,
                 data,
@@ -449,7 +467,16 @@ class L0BaseEstimator(BaseEstimator):
         if refit_support:
             refitted = refit_on_support(module, target.loss_fn, X, x_std, data.y, data.w)
         # Everything below sets attributes; nothing above did.
+        if validation is not None:
+            self.validation_scores_ = np.asarray(history.validation_scores)
+            self.best_validation_score_ = history.best_validation_score
+        self._set_fitted(module, x_std, target, refitted, history, optimizer, generator)
+        return self
+
+    def _set_fitted(self, module, x_std, target, refitted, history, optimizer, generator):
+        """Export the fitted attributes, and keep what a later fit continues from."""
         self._export(module, x_std, target.info, refitted)
+        first_layer = getattr(module, "layers", [module])[0]
         with torch.no_grad():
             proba = first_layer.gate.learned_prob_nonzero()
         self.gate_open_proba_ = proba.double().cpu().numpy()
@@ -457,18 +484,98 @@ class L0BaseEstimator(BaseEstimator):
         self.n_iter_ = history.n_iter
         self.loss_curve_ = np.asarray(history.loss_curve)
         self.n_gates_open_curve_ = np.asarray(history.n_open_curve, dtype=np.int64)
-        if validation is not None:
-            self.validation_scores_ = np.asarray(history.validation_scores)
-            self.best_validation_score_ = history.best_validation_score
-        # Trained parameters (not buffers), as numpy, for warm starts.
+        # Trained parameters (not buffers), optimizer and noise state, as numpy (they
+        # pickle, and load without the training device): warm_start and partial_fit
+        # continue from them.
         self._module_state = {k: v.detach().cpu().numpy() for k, v in module.named_parameters()}
-        if not self.support_.any() and X.shape[1] > 0:
+        self._continuation = {
+            "optimizer": _numpy_tree(optimizer.state_dict()),
+            "generator": generator.get_state().numpy(),
+            "x_std": x_std,
+            "target_info": target.info,
+        }
+        if not self.support_.any() and self.n_features_in_ > 0:
             warnings.warn(
                 f"alpha={self.alpha} pruned every feature: the model predicts a constant "
                 "(the intercept). Lower alpha to keep features.",
                 AllFeaturesPrunedWarning,
-                stacklevel=3,
+                stacklevel=4,
             )
+
+    @atomic_fit
+    def _partial_fit(self, X, y, sample_weight, classes=None, *, center: bool = True):
+        """One epoch over ``X``, continuing from the previous ``fit`` or ``partial_fit``.
+
+        The first call fixes the standardization of X (and of y for
+        regression) from its chunk, and the classes; later calls reuse them,
+        along with the parameters, the Adam state and the gate-noise state,
+        so a sequence of calls is one continued training run.
+        """
+        if isinstance(self.alpha, str) or self.n_features_to_select is not None:
+            raise ValueError(
+                "partial_fit needs a numeric alpha and n_features_to_select=None (criteria "
+                "and target counts need all the data at once); use fit."
+            )
+        previous = getattr(self, "_continuation", None)
+        X, y, sample_weight = self._validate_fit_data(X, y, sample_weight, reset=previous is None)
+        if previous is None:
+            if not self._y_numeric and classes is None:
+                raise ValueError("classes must be passed on the first call to partial_fit.")
+            like = None if classes is None else {"classes": classes}
+            target = self._prepare_target(y, sample_weight, like=like)
+            x_std = column_stats(X, sample_weight, center=center)
+        else:
+            if classes is not None and not np.array_equal(
+                np.unique(classes), previous["target_info"]["classes"]
+            ):
+                raise ValueError(
+                    f"classes={list(classes)} differs from the classes of the first call "
+                    f"({previous['target_info']['classes'].tolist()})."
+                )
+            target = self._prepare_target(y, sample_weight, like=previous["target_info"])
+            x_std = previous["x_std"]
+        device = resolve_device(self.device)
+        generator = torch.Generator(device=device)
+        if previous is None:
+            generator.manual_seed(_seed(self.random_state))
+        else:
+            generator.set_state(torch.as_tensor(previous["generator"]))
+        module = self._build_module(
+            X.shape[1],
+            target.n_outputs,
+            generator,
+            input_offset(X, x_std, device),
+            lambda n_params: float(self.alpha),
+        ).to(device)
+        options = self._train_options(X.shape[0])
+        params = [p for p in module.parameters() if p.requires_grad]
+        optimizer = adam_optimizer(params, options["learning_rate"])
+        if previous is not None:
+            module.load_state_dict(
+                {k: torch.as_tensor(v) for k, v in self._module_state.items()}, strict=False
+            )
+            optimizer.load_state_dict(_torch_tree(previous["optimizer"]))
+        data = Dataset(
+            to_device(X, x_std, device),
+            torch.as_tensor(target.y, device=device),
+            torch.as_tensor(sample_weight, dtype=_DTYPE, device=device),
+        )
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)  # one epoch by design
+            history, _ = train(
+                module,
+                target.loss_fn,
+                data,
+                generator=generator,
+                verbose=self.verbose,
+                optimizer=optimizer,
+                **{**options, "max_iter": 1},
+            )
+        if previous is not None:  # the curves go on
+            history.n_iter += self.n_iter_
+            history.loss_curve = [*self.loss_curve_, *history.loss_curve]
+            history.n_open_curve = [*self.n_gates_open_curve_, *history.n_open_curve]
+        self._set_fitted(module, x_std, target, None, history, optimizer, generator)
         return self
 
     def __sklearn_tags__(self):
@@ -492,21 +599,62 @@ def refit_on_support(layer, loss_fn: LossFn, X, x_std: Standardization, y, w):
     return refit(layer, loss_fn, Dataset(x_cols, y, w))
 
 
-def regression_target(y, sample_weight, *, center: bool, profiled: bool) -> Target:
-    """Standardized float32 targets and the squared (or profiled Gaussian) loss."""
+def regression_target(y, sample_weight, *, center: bool, profiled: bool, like=None) -> Target:
+    """Standardized float32 targets and the squared (or profiled Gaussian) loss.
+
+    ``like``: an earlier target's info whose standardization to reuse.
+    """
     y2 = np.asarray(y, dtype=np.float64).reshape(len(y), -1)
-    y_std = weighted_mean_std(y2, sample_weight, center=center)
+    if like is not None and like["y_std"].mean.shape[0] != y2.shape[1]:
+        raise ValueError(
+            f"y has {y2.shape[1]} target(s); the first call had {like['y_std'].mean.shape[0]}."
+        )
+    y_std = like["y_std"] if like is not None else weighted_mean_std(y2, sample_weight, center)
     y_scaled = ((y2 - y_std.mean) / y_std.scale).astype(np.float32)
     loss = profiled_gaussian_nll if profiled else squared_loss
     info = {"y_std": y_std, "y_1d": np.ndim(y) == 1}
     return Target(y_scaled, y2.shape[1], loss, r2_score, info)
 
 
+def _can_partial_fit(estimator) -> bool:
+    return estimator._partial_fit_available
+
+
 class RegressorOutputMixin:
-    """``predict`` of a regressor from ``_outputs(X)``; 1-D when fitted on a 1-D ``y``.
+    """``predict`` and ``partial_fit`` of a regressor; 1-D predictions when fitted on a 1-D ``y``.
 
     ``_export`` stores ``_y_1d`` from the target info.
     """
+
+    _partial_fit_available = True
+
+    @available_if(_can_partial_fit)
+    def partial_fit(self, X, y, sample_weight=None):
+        """Train one more epoch on a chunk of data (for streams or data out of memory).
+
+        The first call fixes the standardization of X and y from its chunk;
+        every call continues the same training run (parameters, Adam state,
+        gate noise), also after ``fit``. Coefficients are not refitted
+        (``refit`` applies to ``fit`` only). Call it repeatedly over the
+        chunks, for as many passes as the data need.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            A chunk of training data.
+        y : array-like of shape (n_samples,) or (n_samples, n_targets)
+            Its targets.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights of the samples.
+
+        Returns
+        -------
+        self : object
+            The updated estimator.
+        """
+        self._validate_params()
+        center = getattr(self, "fit_intercept", True)
+        return self._partial_fit(X, y, sample_weight, center=center)
 
     def predict(self, X):
         """Predict with the fitted model.
@@ -531,11 +679,43 @@ class RegressorOutputMixin:
 
 
 class LogitClassifierMixin:
-    """Prediction methods of a classifier whose model outputs logits.
+    """Prediction methods and ``partial_fit`` of a classifier whose model outputs logits.
 
     The estimator provides ``_outputs(X)``: one logit column for a binary
     problem (log-odds of ``classes_[1]``) or one column per class.
     """
+
+    _partial_fit_available = True
+
+    @available_if(_can_partial_fit)
+    def partial_fit(self, X, y, sample_weight=None, classes=None):
+        """Train one more epoch on a chunk of data (for streams or data out of memory).
+
+        The first call fixes the standardization of X from its chunk and the
+        classes; every call continues the same training run (parameters,
+        Adam state, gate noise), also after ``fit``. Coefficients are not
+        refitted (``refit`` applies to ``fit`` only).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            A chunk of training data.
+        y : array-like of shape (n_samples,)
+            Its labels.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights of the samples.
+        classes : array-like of shape (n_classes,), default=None
+            Every label there will be; required on the first call, as a chunk
+            may not hold them all.
+
+        Returns
+        -------
+        self : object
+            The updated estimator.
+        """
+        self._validate_params()
+        center = getattr(self, "fit_intercept", True)
+        return self._partial_fit(X, y, sample_weight, classes, center=center)
 
     def decision_function(self, X):
         """Logits of the fitted model.
@@ -606,6 +786,28 @@ class LogitClassifierMixin:
         if scores.ndim == 1:
             return np.column_stack([log_expit(-scores), log_expit(scores)])
         return log_softmax(scores, axis=1)
+
+
+def _numpy_tree(state):
+    """An optimizer ``state_dict`` with its tensors as numpy arrays (device-free)."""
+    if isinstance(state, torch.Tensor):
+        return state.detach().cpu().numpy()
+    if isinstance(state, dict):
+        return {k: _numpy_tree(v) for k, v in state.items()}
+    if isinstance(state, list):
+        return [_numpy_tree(v) for v in state]
+    return state
+
+
+def _torch_tree(state):
+    """The inverse of :func:`_numpy_tree` (``load_state_dict`` moves tensors to the params)."""
+    if isinstance(state, np.ndarray):
+        return torch.as_tensor(state)
+    if isinstance(state, dict):
+        return {k: _torch_tree(v) for k, v in state.items()}
+    if isinstance(state, list):
+        return [_torch_tree(v) for v in state]
+    return state
 
 
 def _n_to_select(n_features_to_select, n_features: int) -> int | None:

@@ -34,6 +34,7 @@ from ._base import (
     RegressorOutputMixin,
     Standardization,
     _seed,
+    atomic_fit,
     column_stats,
     encode_labels,
     refit_on_support,
@@ -314,9 +315,10 @@ class L0Regressor(RegressorOutputMixin, MultiOutputMixin, RegressorMixin, _L0Lin
     def _params_per_feature(self, n_outputs):
         return 1.0  # n_outputs coefficients, and the loss is averaged over the outputs
 
-    def _prepare_target(self, y, sample_weight):
+    def _prepare_target(self, y, sample_weight, like=None):
         profiled = isinstance(self.alpha, str)
-        return regression_target(y, sample_weight, center=self.fit_intercept, profiled=profiled)
+        center = self.fit_intercept
+        return regression_target(y, sample_weight, center=center, profiled=profiled, like=like)
 
     def _export(self, module, x_std, target_info, refitted):
         y_std = target_info["y_std"]
@@ -392,8 +394,9 @@ class L0Classifier(LogitClassifierMixin, ClassifierMixin, _L0LinearModel):
     def _params_per_feature(self, n_outputs):
         return max(n_outputs - 1, 1)  # softmax: one coefficient per class, one redundant
 
-    def _prepare_target(self, y, sample_weight):
-        return encode_labels(y, type(self).__name__)
+    def _prepare_target(self, y, sample_weight, like=None):
+        classes = None if like is None else like["classes"]
+        return encode_labels(y, type(self).__name__, classes)
 
     def _export(self, module, x_std, target_info, refitted):
         self.classes_ = target_info["classes"]
@@ -475,12 +478,15 @@ class _L0LinearCV:
     def _fold_targets(self, y, fold_weights, full_target) -> list:  # pragma: no cover
         raise NotImplementedError
 
+    _partial_fit_available = False  # cross-validation needs all the data at once
+
     def _plain(self):
         """The plain estimator with these settings (what GridSearchCV would clone)."""
         params = {k: v for k, v in self.get_params().items() if k in self._plain_params}
         return self._plain_class(**params)
 
     @_fit_context(prefer_skip_nested_validation=True)
+    @atomic_fit
     def fit(self, X, y, sample_weight=None):
         """Fit every (alpha, fold) model together, choose alpha, keep its all-data fit.
 
@@ -704,7 +710,7 @@ class L0RegressorCV(_L0LinearCV, L0Regressor):
         self.random_state = random_state
         self.verbose = verbose
 
-    def _prepare_target(self, y, sample_weight):
+    def _prepare_target(self, y, sample_weight, like=None):
         return regression_target(y, sample_weight, center=self.fit_intercept, profiled=False)
 
     def _fold_targets(self, y, fold_weights, full):

@@ -273,9 +273,7 @@ class _L0MLP(L0BaseEstimator):
     def _outputs(self, X):
         check_is_fitted(self)
         X = validate_data(self, X, accept_sparse=("csr", "csc"), reset=False)
-        return mlp_forward(
-            X, self.coefs_, self.intercepts_, self.activation, columns=self.support_
-        )
+        return mlp_forward(X, self.coefs_, self.intercepts_, self.activation, columns=self.support_)
 
 
 class L0MLPRegressor(RegressorOutputMixin, MultiOutputMixin, RegressorMixin, _L0MLP):
@@ -330,9 +328,9 @@ class L0MLPRegressor(RegressorOutputMixin, MultiOutputMixin, RegressorMixin, _L0
     def _loss_units(self, n_outputs):
         return n_outputs
 
-    def _prepare_target(self, y, sample_weight):
+    def _prepare_target(self, y, sample_weight, like=None):
         profiled = isinstance(self.alpha, str)
-        return regression_target(y, sample_weight, center=True, profiled=profiled)
+        return regression_target(y, sample_weight, center=True, profiled=profiled, like=like)
 
     def _export(self, module, x_std, target_info, refitted):
         y_std = target_info["y_std"]
@@ -394,8 +392,9 @@ class L0MLPClassifier(LogitClassifierMixin, ClassifierMixin, _L0MLP):
         """
         return self._fit(X, y, sample_weight)
 
-    def _prepare_target(self, y, sample_weight):
-        return encode_labels(y, type(self).__name__)
+    def _prepare_target(self, y, sample_weight, like=None):
+        classes = None if like is None else like["classes"]
+        return encode_labels(y, type(self).__name__, classes)
 
     def _export(self, module, x_std, target_info, refitted):
         self.classes_ = target_info["classes"]

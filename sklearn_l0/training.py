@@ -126,7 +126,7 @@ def _gates(module: nn.Module) -> list[HardConcreteGate]:
     return [m for m in module.modules() if isinstance(m, HardConcreteGate)]
 
 
-def _adam(params: list[torch.Tensor], lr: float) -> torch.optim.Optimizer:
+def adam_optimizer(params: list[torch.Tensor], lr: float) -> torch.optim.Optimizer:
     """Adam, fused into one kernel where this torch supports it (half the step cost)."""
     try:
         return torch.optim.Adam(params, lr=lr, fused=True)
@@ -232,7 +232,7 @@ def train(
         gate.generator = generator
     params = [p for p in module.parameters() if p.requires_grad]
     if optimizer is None:
-        optimizer = _adam(params, learning_rate)
+        optimizer = adam_optimizer(params, learning_rate)
     device = params[0].device
     n_batches = math.ceil(data.n_samples / batch_size)
     window = max(1, min(math.ceil(CHECK_STEPS / n_batches), n_iter_no_change, max_iter))

@@ -8,6 +8,7 @@ from ._base import AllFeaturesPrunedWarning
 from .feature_selection import L0Selector
 from .linear_model import L0Classifier, L0ClassifierCV, L0Regressor, L0RegressorCV
 from .neural_network import L0MLPClassifier, L0MLPRegressor
+from .training import TrainingDivergedError
 
 __version__ = "0.1.0"
 
@@ -20,5 +21,6 @@ __all__ = [
     "L0Regressor",
     "L0RegressorCV",
     "L0Selector",
+    "TrainingDivergedError",
     "__version__",
 ]

@@ -35,10 +35,20 @@ from .gates import HardConcreteGate
 CHECK_STEPS = 10
 """Fewest optimizer steps between two convergence checks (a check costs one sync)."""
 
-DIVERGED_RISE = 5.0
+DIVERGED_RISE = 10.0
 """Training diverged if its final objective exceeds the starting one by this many times
 ``max(1, |start|)`` (the objectives are in units of a standardized loss: a model that
-predicts a constant scores about 1)."""
+predicts a constant scores about 1). Generous, so that the transient overshoot of an
+aggressive step size over one short epoch is not mistaken for divergence."""
+
+
+class TrainingDivergedError(FloatingPointError, ValueError):
+    """Training diverged: the objective became non-finite or exploded.
+
+    The remedy is a lower learning rate. It is a ``FloatingPointError`` and, as
+    scikit-learn's SGD estimators raise for the same fault, a ``ValueError``.
+    """
+
 
 COUNT_RATE = 0.01
 """Step size (log scale, per optimizer step) of the multiplier of a target gate count."""
@@ -284,7 +294,7 @@ def train(
             losses = epoch_obj[:n_seen].cpu().numpy().astype(float)
             current = checked_objective()
             if not (np.all(np.isfinite(losses)) and np.all(np.isfinite(current))):
-                raise FloatingPointError(
+                raise TrainingDivergedError(
                     f"The training objective became non-finite by epoch {epoch + 1}: "
                     f"training diverged. Lower the learning rate (currently {learning_rate})."
                 )
@@ -344,7 +354,7 @@ def train(
 
 
 def _check_not_diverged(start: np.ndarray, final: np.ndarray, learning_rate: float) -> None:
-    """Raise FloatingPointError where training ended far above its start (see DIVERGED_RISE).
+    """Raise TrainingDivergedError where training ended far above its start (DIVERGED_RISE).
 
     A step size far too large sends the weights to huge values where the
     objective stays finite but the model is garbage, or every gate shuts and
@@ -354,7 +364,7 @@ def _check_not_diverged(start: np.ndarray, final: np.ndarray, learning_rate: flo
     excess = final - (start + DIVERGED_RISE * np.maximum(1.0, np.abs(start)))
     if np.any(excess > 0):
         i = int(np.argmax(excess))
-        raise FloatingPointError(
+        raise TrainingDivergedError(
             f"Training diverged: the objective rose from {start.flat[i]:.4g} at the start to "
             f"{final.flat[i]:.4g} at the end. Lower the learning rate (currently "
             f"{learning_rate})."

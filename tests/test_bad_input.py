@@ -21,6 +21,8 @@ from sklearn.base import is_classifier
 from sklearn.exceptions import NotFittedError
 from sklearn.utils._param_validation import InvalidParameterError
 
+from sklearn_l0 import TrainingDivergedError
+
 N, P = 30, 4
 RNG = np.random.RandomState(0)
 X = RNG.randn(N, P)
@@ -538,9 +540,11 @@ def test_bad_setting_raises_clear_error(est, param, value, error, match):
     assert _fitted_attributes(est) == []
 
 
-def test_invalid_parameter_error_is_a_value_error():
-    """sklearn users catch ValueError; InvalidParameterError must be one."""
+def test_errors_are_value_errors():
+    """sklearn users catch ValueError: parameter errors and training divergence are ones."""
     assert issubclass(InvalidParameterError, ValueError)
+    assert issubclass(TrainingDivergedError, ValueError)
+    assert issubclass(TrainingDivergedError, FloatingPointError)
 
 
 @pytest.mark.parametrize("est", ESTIMATORS, ids=name)
@@ -548,6 +552,6 @@ def test_invalid_parameter_error_is_a_value_error():
 def test_absurd_learning_rate_raises_divergence_error(est, learning_rate):
     """Training that diverges raises a clear error instead of returning garbage or NaN."""
     est = fresh(est, max_iter=40, **{learning_rate_param(est): learning_rate})
-    with pytest.raises(FloatingPointError, match=r"diverged.*Lower the learning rate"):
+    with pytest.raises(TrainingDivergedError, match=r"diverged.*Lower the learning rate"):
         _fit(est, X)
     assert _fitted_attributes(est) == []

@@ -28,7 +28,7 @@ from sklearn.base import is_classifier
 from sklearn.exceptions import ConvergenceWarning
 
 import sklearn_l0.training
-from sklearn_l0 import AllFeaturesPrunedWarning
+from sklearn_l0 import AllFeaturesPrunedWarning, TrainingDivergedError
 
 pytestmark = [
     pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning"),
@@ -114,7 +114,7 @@ def test_non_finite_loss_mid_training_raises_and_fits_nothing(est, value, monkey
     est = fresh(est, max_iter=30)
     _poison_loss_after(monkeypatch, 12, value)
     with pytest.raises(
-        FloatingPointError, match=r"became non-finite by epoch \d+.*Lower the learning rate"
+        TrainingDivergedError, match=r"became non-finite by epoch \d+.*Lower the learning rate"
     ):
         est.fit(X, y)
     assert _fitted_attributes(est) == []
@@ -126,7 +126,7 @@ def test_non_finite_loss_keeps_the_previous_fit(est, monkeypatch):
     est = fresh(est, max_iter=30).fit(X, y)
     before, pred = _state(est), est.predict(X)
     _poison_loss_after(monkeypatch, 12, np.nan)
-    with pytest.raises(FloatingPointError, match="non-finite"):
+    with pytest.raises(TrainingDivergedError, match="non-finite"):
         est.fit(X[:, :3], y)  # other data: validation has already reset n_features_in_
     _assert_same_state(est, before)
     np.testing.assert_array_equal(est.predict(X), pred)

@@ -10,8 +10,9 @@ every estimator either
   ``predict_proba`` rows that are finite and sum to 1), or
 - raises ValueError or TypeError;
 
-nothing else escapes (no FloatingPointError, no raw torch error, no RuntimeWarning: the
-project's pytest settings turn those into errors). ``pytest --hypothesis-show-statistics``
+nothing else escapes (no raw torch or numpy error, no RuntimeWarning: the project's pytest
+settings turn those into errors; ``TrainingDivergedError`` is a ValueError, as for sklearn's
+SGD). ``pytest --hypothesis-show-statistics``
 lists the outcomes (``event``) and how many examples ran.
 """
 

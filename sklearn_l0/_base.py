@@ -800,9 +800,14 @@ def _numpy_tree(state):
 
 
 def _torch_tree(state):
-    """The inverse of :func:`_numpy_tree` (``load_state_dict`` moves tensors to the params)."""
+    """The inverse of :func:`_numpy_tree` (``load_state_dict`` moves tensors to the params).
+
+    Copies: on the CPU ``load_state_dict`` keeps the tensors it is given and Adam
+    updates them in place, which would write into the stored arrays (an interrupted
+    ``partial_fit`` would then leave the estimator half-updated).
+    """
     if isinstance(state, np.ndarray):
-        return torch.as_tensor(state)
+        return torch.tensor(state)
     if isinstance(state, dict):
         return {k: _torch_tree(v) for k, v in state.items()}
     if isinstance(state, list):

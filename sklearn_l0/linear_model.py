@@ -512,9 +512,15 @@ class _L0LinearCV:
         for f, (train_rows, _) in enumerate(folds):
             rows[train_rows, f] = 1.0
         rows[:, -1] = 1.0
+        full = self._prepare_target(y, sample_weight)  # first: its errors (one class) come first
         fold_w = sample_weight[:, None] * rows
+        empty = np.flatnonzero(~(fold_w.sum(axis=0) > 0))
+        if empty.size:
+            raise ValueError(
+                f"sample_weight is zero on every training row of fold(s) {empty.tolist()}; "
+                "give those rows positive weights or use other folds (cv)."
+            )
         fold_w /= fold_w.mean(axis=0)  # mean 1 over all rows: the loss is a mean over rows
-        full = self._prepare_target(y, sample_weight)
         targets = self._fold_targets(y, fold_w, full)
         stats = [column_stats(X, fold_w[:, f], center=center) for f in range(rows.shape[1])]
         x_std = stats[-1]

@@ -186,7 +186,8 @@ _CLASSIFIER_CASES = {
     "one_sample": (
         lambda e: e.fit(X[:1], [1]),
         ValueError,
-        r"needs samples of at least 2 classes.*got only one class",
+        r"needs samples of at least 2 classes.*got only one class"
+        r"|n_splits=\d+ greater than the number of samples: n_samples=1",  # CV estimators
     ),
     "y_2d": (
         lambda e: e.fit(X, np.c_[_y(e), _y(e)]),
@@ -388,8 +389,16 @@ def test_constant_feature_is_harmless(est):
         np.testing.assert_allclose(_scores(est_c, Xc), expected, rtol=1e-5, atol=1e-6)
 
 
+def _cross_validates(est) -> bool:
+    return "cv" in est.get_params()
+
+
 @pytest.mark.parametrize("est", [e for e in ESTIMATORS if not is_classifier(e)], ids=name)
 def test_one_sample_regression(est):
+    if _cross_validates(est):
+        with pytest.raises(ValueError, match=r"n_splits=\d+ greater than the number of samples"):
+            fresh(est).fit(X[:1], [2.5])
+        return
     est = fresh(est).fit(X[:1], [2.5])
     pred = est.predict(X)
     assert pred.shape == (N,) and np.all(np.isfinite(pred))
@@ -399,6 +408,10 @@ def test_one_sample_regression(est):
 
 @pytest.mark.parametrize("est", [e for e in ESTIMATORS if is_classifier(e)], ids=name)
 def test_two_samples_classifier(est):
+    if _cross_validates(est):
+        with pytest.raises(ValueError, match=r"cannot be greater than the number of members"):
+            fresh(est).fit(X[:2], ["a", "b"])
+        return
     est = fresh(est).fit(X[:2], ["a", "b"])
     assert list(est.classes_) == ["a", "b"]
     assert est.predict(X).shape == (N,)

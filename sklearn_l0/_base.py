@@ -32,6 +32,7 @@ from sklearn.utils.validation import _check_sample_weight, validate_data
 from .training import (
     Dataset,
     LossFn,
+    SparseRows,
     ScoreFn,
     accuracy,
     adam_optimizer,
@@ -186,14 +187,14 @@ def column_stats(X, sample_weight: np.ndarray, center: bool = True) -> Standardi
 
 def to_device(
     X, stats: Standardization, device: torch.device, dtype: torch.dtype = _DTYPE
-) -> torch.Tensor:
+) -> torch.Tensor | SparseRows:
     """A standardized copy of X as a torch tensor on ``device``.
 
     Dense X becomes a dense tensor, standardized in float64 (on the device,
     by row chunks) before the cast to ``dtype``, so that a column such as a
     timestamp (1.7e9 plus small variations) keeps its variations in float32;
-    the caller's array is never written. Sparse X becomes a sparse COO tensor
-    that is scaled but *not* centered, to stay sparse: the model subtracts
+    the caller's array is never written. Sparse X becomes a
+    :class:`~sklearn_l0.training.SparseRows` that is scaled but *not* centered, to stay sparse: the model subtracts
     ``mean / scale`` implicitly (see :func:`input_offset`).
     """
     if sp.issparse(X):
@@ -201,9 +202,11 @@ def to_device(
         coo.sum_duplicates()
         indices = torch.from_numpy(np.vstack([coo.row, coo.col]).astype(np.int64))
         values = torch.from_numpy(coo.data).to(dtype)
-        return torch.sparse_coo_tensor(
-            indices, values, size=coo.shape, is_coalesced=True, check_invariants=False
-        ).to(device)
+        return SparseRows(
+            torch.sparse_coo_tensor(
+                indices, values, size=coo.shape, is_coalesced=True, check_invariants=False
+            ).to(device)
+        )
     mean, scale = (torch.as_tensor(a, device=device) for a in (stats.mean, stats.scale))
     Xt = torch.empty(X.shape, dtype=dtype, device=device)
     for i in range(0, X.shape[0], _CHUNK):  # on the device, in float64

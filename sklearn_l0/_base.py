@@ -32,8 +32,8 @@ from sklearn.utils.validation import _check_sample_weight, validate_data
 from .training import (
     Dataset,
     LossFn,
-    SparseRows,
     ScoreFn,
+    SparseRows,
     accuracy,
     adam_optimizer,
     binary_log_loss,
@@ -194,8 +194,9 @@ def to_device(
     by row chunks) before the cast to ``dtype``, so that a column such as a
     timestamp (1.7e9 plus small variations) keeps its variations in float32;
     the caller's array is never written. Sparse X becomes a
-    :class:`~sklearn_l0.training.SparseRows` that is scaled but *not* centered, to stay sparse: the model subtracts
-    ``mean / scale`` implicitly (see :func:`input_offset`).
+    :class:`~sklearn_l0.training.SparseRows` that is scaled but *not*
+    centered, to stay sparse: the model subtracts ``mean / scale``
+    implicitly (see :func:`input_offset`).
     """
     if sp.issparse(X):
         coo = sp.coo_matrix(X, dtype=np.float64).multiply(1.0 / stats.scale).tocoo()

@@ -1,0 +1,111 @@
+"""Sparse data at scale: a 20,000 x 100,000 scipy CSR matrix with 0.1% non-zeros.
+
+Task: every row has 100 non-zero standard normal entries in random columns
+(so each column has about 20); 20 informative columns with coefficients +-3,
+noise standard deviation 0.5; 2,000 more rows held out for the test R^2.
+
+Methods, each in a fresh subprocess (its peak resident memory ``ru_maxrss``
+is its own, the data included; the data alone are reported as ``data``):
+
+1. ``L0Regressor(alpha)``, one fit, sparse X never densified.
+2. ``Lasso(alpha)`` (coordinate descent, sklearn's sparse path), alpha from the
+   universal threshold ``sigma * sqrt(2 log p / n)`` with the true noise sigma
+   (an oracle choice, as a reference point).
+
+One thread per library. Run: ``python benchmarks/bench_sparse.py [--alpha 0.003]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+
+import numpy as np
+import scipy.sparse as sp
+
+N, P, PER_ROW, N_TRUE, N_TEST = 20_000, 100_000, 100, 20, 2_000
+
+
+def task(seed: int = 0):
+    rng = np.random.default_rng(seed)
+    n = N + N_TEST
+    rows = np.repeat(np.arange(n), PER_ROW)
+    cols = rng.integers(0, P, n * PER_ROW)
+    X = sp.csr_matrix((rng.standard_normal(n * PER_ROW), (rows, cols)), shape=(n, P))
+    coef = np.zeros(P)
+    coef[rng.choice(P, N_TRUE, replace=False)] = 3.0 * rng.choice([-1.0, 1.0], N_TRUE)
+    y = X @ coef + 0.5 * rng.standard_normal(n)
+    return X[:N], X[N:], y[:N], y[N:], coef
+
+
+def worker(method: str, alpha: float) -> dict:
+    sys.path.insert(0, os.path.dirname(__file__))
+    from _common import limit_threads
+    from sklearn.linear_model import Lasso
+    from sklearn.metrics import r2_score
+
+    from sklearn_l0 import L0Regressor
+    from sklearn_l0.datasets import support_f1
+
+    limit_threads(1)
+    X, X_test, y, y_test, coef = task()
+    data_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    if method == "data":
+        return {"peak_mb": data_mb}
+    if method == "L0Regressor":
+        model = L0Regressor(alpha=alpha, random_state=0, device="cpu")
+        support = lambda m: m.support_  # noqa: E731
+    else:
+        model = Lasso(alpha=0.5 * np.sqrt(2 * np.log(P) / N))
+        support = lambda m: m.coef_ != 0  # noqa: E731
+    start = time.perf_counter()
+    model.fit(X, y)
+    seconds = time.perf_counter() - start
+    return {
+        "seconds": seconds,
+        "f1": support_f1(coef != 0, support(model)),
+        "selected": int(support(model).sum()),
+        "r2": r2_score(y_test, model.predict(X_test)),
+        "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--alpha", type=float, default=0.003)
+    parser.add_argument("--worker", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        print(json.dumps(worker(args.worker, args.alpha)))
+        return
+    results = {}
+    for method in ("data", "L0Regressor", "Lasso"):
+        cmd = [sys.executable, __file__, "--worker", method, "--alpha", str(args.alpha)]
+        out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+        results[method] = json.loads(out.strip().splitlines()[-1])
+    print(
+        f"# {N} x {P} CSR, {N * PER_ROW} non-zeros; data alone: peak RSS "
+        f"{results['data']['peak_mb']:.0f} MB; one thread"
+    )
+    print("| method | fit time (s) | support F1 | selected | test R2 | peak RSS (MB) |")
+    print("|---|---|---|---|---|---|")
+    for method in ("L0Regressor", "Lasso"):
+        r = results[method]
+        name = (
+            f"L0Regressor(alpha={args.alpha})"
+            if method == "L0Regressor"
+            else "Lasso (oracle alpha)"
+        )
+        print(
+            f"| {name} | {r['seconds']:.1f} | {r['f1']:.3f} | {r['selected']} | {r['r2']:.3f} "
+            f"| {r['peak_mb']:.0f} |"
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -38,7 +38,7 @@ L0ClassifierCV     predict_proba         153      381       229
 =================  ==============  =========  =======  ========
 
 Before the linear predict streamed (one ``X @ coef_.T`` on the float32 input, which numpy
-first copies to float64), its extra was 1,526 MB; the MLPs' (``X[:, support_]`` copied
+first copies to float64), its extra was 1,526 MB; the MLP regressor's (``X[:, support_]`` copied
 before the chunked forward pass) 194 MB. The classifiers' remaining extra is a few
 n-long vectors (the decision values, the class indices, the two probability columns),
 8 to 16 bytes a row, not ``n x p`` or ``n x hidden`` temporaries.

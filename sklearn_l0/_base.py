@@ -43,6 +43,7 @@ from .training import (
     refit,
     squared_loss,
     train,
+    user_stacklevel,
 )
 
 _DTYPE = torch.float32
@@ -503,7 +504,7 @@ class L0BaseEstimator(BaseEstimator):
                 f"alpha={self.alpha} pruned every feature: the model predicts a constant "
                 "(the intercept). Lower alpha to keep features.",
                 AllFeaturesPrunedWarning,
-                stacklevel=4,
+                stacklevel=user_stacklevel(),
             )
 
     @atomic_fit

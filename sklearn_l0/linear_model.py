@@ -44,7 +44,7 @@ from ._base import (
 )
 from .gates import BETA
 from .networks import GatedLinear, GatedLinearStack, mlp_forward
-from .training import Dataset, train
+from .training import Dataset, train, user_stacklevel
 
 _SELECTION_PARAMS_DOC = """
     alpha : float or {"aic", "bic", "ebic"}, default=0.01
@@ -603,7 +603,7 @@ class _L0LinearCV:
                 f"The chosen alpha={self.alpha_:.4g} pruned every feature: the model predicts "
                 "a constant (the intercept). Extend alphas to smaller values.",
                 AllFeaturesPrunedWarning,
-                stacklevel=2,
+                stacklevel=user_stacklevel(),
             )
         return self
 

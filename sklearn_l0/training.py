@@ -20,6 +20,7 @@ ends when all have settled). One pass over the data serves every model.
 from __future__ import annotations
 
 import math
+import sys
 import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -399,11 +400,26 @@ def train(
             what = f"about {count:g} feature gates were open ({n_open} are; the most open are kept)"
         warnings.warn(
             f"Training stopped at max_iter={max_iter} epochs before {what} (tol={tol}). "
-            "Increase max_iter or learning_rate.",
+            "Increase max_iter or the learning rate.",
             ConvergenceWarning,
-            stacklevel=3,
+            stacklevel=user_stacklevel(),
         )
     return history, optimizer
+
+
+def user_stacklevel() -> int:
+    """The ``stacklevel`` that points a warning at the caller's code.
+
+    Counts the frames, from the function that calls this one, that belong to
+    this package or to scikit-learn (fit wrappers, ``GridSearchCV``).
+    """
+    frame, level = sys._getframe(1), 1
+    while frame.f_back is not None and frame.f_globals.get("__name__", "").split(".")[0] in (
+        "sklearn_l0",
+        "sklearn",
+    ):
+        frame, level = frame.f_back, level + 1
+    return level
 
 
 def _check_not_diverged(start: np.ndarray, final: np.ndarray, learning_rate: float) -> None:

@@ -11,7 +11,14 @@ from __future__ import annotations
 import numpy as np
 from sklearn.base import clone, is_classifier
 
-from sklearn_l0 import L0Classifier, L0MLPClassifier, L0MLPRegressor, L0Regressor
+from sklearn_l0 import (
+    L0Classifier,
+    L0ClassifierCV,
+    L0MLPClassifier,
+    L0MLPRegressor,
+    L0Regressor,
+    L0RegressorCV,
+)
 
 _SMALL = dict(max_iter=10, n_iter_no_change=5, device="cpu", random_state=0)
 _SMALL_MLP = dict(hidden_layer_sizes=(4,), **_SMALL)
@@ -21,6 +28,8 @@ ESTIMATORS = [
     L0Classifier(**_SMALL),
     L0MLPRegressor(**_SMALL_MLP),
     L0MLPClassifier(**_SMALL_MLP),
+    L0RegressorCV(alphas=3, cv=2, **_SMALL),
+    L0ClassifierCV(alphas=3, cv=2, **_SMALL),
 ]
 """Unfitted instances with small settings (fits of ~10 epochs on a few dozen rows)."""
 

@@ -5,6 +5,7 @@ import pickle
 import numpy as np
 import pytest
 import scipy.sparse as sp
+import torch
 
 from sklearn_l0 import (
     L0Classifier,
@@ -125,3 +126,80 @@ def test_what_partial_fit_does_not_do():
     # Cross-validation needs all the data at once, like LassoCV.
     assert not hasattr(L0RegressorCV(), "partial_fit")
     assert not hasattr(L0ClassifierCV(), "partial_fit")
+
+
+def _state(estimator):
+    return (
+        estimator.n_iter_,
+        {k: v.copy() for k, v in estimator._module_state.items()},
+        _flat(estimator._continuation["optimizer"]),
+        estimator._continuation["generator"].copy(),
+    )
+
+
+def _flat(tree):
+    if isinstance(tree, dict):
+        return [x for k in sorted(tree, key=str) for x in _flat(tree[k])]
+    if isinstance(tree, list):
+        return [x for v in tree for x in _flat(v)]
+    return [np.array(tree, copy=True)]
+
+
+def _assert_same_state(a, b):
+    assert a[0] == b[0]
+    assert a[1].keys() == b[1].keys()
+    for k in a[1]:
+        np.testing.assert_array_equal(a[1][k], b[1][k])
+    assert len(a[2]) == len(b[2])
+    for x, y in zip(a[2], b[2], strict=True):
+        np.testing.assert_array_equal(x, y)
+    np.testing.assert_array_equal(a[3], b[3])
+
+
+@pytest.mark.parametrize("estimator", ESTIMATORS, ids=lambda e: type(e).__name__)
+def test_bad_later_calls_and_interrupts_leave_the_state_as_it_was(estimator, monkeypatch):
+    X, y = _data(estimator)
+    est = pickle.loads(pickle.dumps(estimator)).set_params(batch_size=16)
+    est.partial_fit(X, y, **_kwargs(estimator))
+    before = _state(est)
+    with pytest.raises(ValueError, match="features"):
+        est.partial_fit(X[:, :4], y)
+    if hasattr(est, "predict_proba"):
+        with pytest.raises(ValueError, match="not in classes"):
+            est.partial_fit(X, y + 5)
+    else:
+        with pytest.raises(ValueError, match="target"):
+            est.partial_fit(X, np.column_stack([y, y]))
+    _assert_same_state(before, _state(est))
+
+    calls = {"n": 0}
+    real_step = torch.optim.Adam.step
+
+    def interrupted_step(self, *args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 3:  # mid-epoch: 120 rows in batches of 16
+            raise KeyboardInterrupt
+        return real_step(self, *args, **kwargs)
+
+    monkeypatch.setattr(torch.optim.Adam, "step", interrupted_step)
+    with pytest.raises(KeyboardInterrupt):
+        est.partial_fit(X, y)
+    _assert_same_state(before, _state(est))
+    monkeypatch.undo()
+    est.partial_fit(X, y)  # and it goes on from there
+    assert est.n_iter_ == before[0] + 1
+
+
+@pytest.mark.parametrize("estimator", ESTIMATORS, ids=lambda e: type(e).__name__)
+def test_partial_fit_does_not_modify_the_callers_arrays(estimator):
+    X, y = _data(estimator)
+    X32 = np.ascontiguousarray(X, dtype=np.float32)
+    Xs = sp.csr_matrix(X)
+    copies = [X32.copy(), Xs.copy(), y.copy()]
+    est = pickle.loads(pickle.dumps(estimator))
+    est.partial_fit(X32, y, **_kwargs(estimator))
+    est.partial_fit(Xs, y)
+    est.predict(X32)
+    np.testing.assert_array_equal(X32, copies[0])
+    np.testing.assert_array_equal(Xs.toarray(), copies[1].toarray())
+    np.testing.assert_array_equal(y, copies[2])

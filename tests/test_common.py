@@ -16,8 +16,8 @@ ESTIMATORS = [
     L0Classifier(device="cpu"),
     L0MLPRegressor(device="cpu"),
     L0MLPClassifier(device="cpu"),
-    L0RegressorCV(alphas=4, cv=3, device="cpu"),
-    L0ClassifierCV(alphas=4, cv=3, device="cpu"),
+    L0RegressorCV(alphas=4, cv=3, max_iter=300, device="cpu"),
+    L0ClassifierCV(alphas=4, cv=3, max_iter=300, device="cpu"),
 ]
 
 _ITERATIVE_LOGISTIC_REFIT = (

@@ -508,7 +508,7 @@ class L0BaseEstimator(BaseEstimator):
             )
 
     @atomic_fit
-    def _partial_fit(self, X, y, sample_weight, classes=None, *, center: bool = True):
+    def _partial_fit(self, X, y, sample_weight, classes=None):
         """One epoch over ``X``, continuing from the previous ``fit`` or ``partial_fit``.
 
         The first call fixes the standardization of X (and of y for
@@ -521,6 +521,7 @@ class L0BaseEstimator(BaseEstimator):
                 "partial_fit needs a numeric alpha and n_features_to_select=None (criteria "
                 "and target counts need all the data at once); use fit."
             )
+        self._validate_params()
         previous = getattr(self, "_continuation", None)
         X, y, sample_weight = self._validate_fit_data(X, y, sample_weight, reset=previous is None)
         if previous is None:
@@ -528,7 +529,7 @@ class L0BaseEstimator(BaseEstimator):
                 raise ValueError("classes must be passed on the first call to partial_fit.")
             like = None if classes is None else {"classes": classes}
             target = self._prepare_target(y, sample_weight, like=like)
-            x_std = column_stats(X, sample_weight, center=center)
+            x_std = column_stats(X, sample_weight, center=getattr(self, "fit_intercept", True))
         else:
             if classes is not None and not np.array_equal(
                 np.unique(classes), previous["target_info"]["classes"]
@@ -657,9 +658,7 @@ class RegressorOutputMixin:
         self : object
             The updated estimator.
         """
-        self._validate_params()
-        center = getattr(self, "fit_intercept", True)
-        return self._partial_fit(X, y, sample_weight, center=center)
+        return self._partial_fit(X, y, sample_weight)
 
     def predict(self, X):
         """Predict with the fitted model.
@@ -718,9 +717,7 @@ class LogitClassifierMixin:
         self : object
             The updated estimator.
         """
-        self._validate_params()
-        center = getattr(self, "fit_intercept", True)
-        return self._partial_fit(X, y, sample_weight, classes, center=center)
+        return self._partial_fit(X, y, sample_weight, classes)
 
     def decision_function(self, X):
         """Logits of the fitted model.

@@ -482,7 +482,7 @@ class _L0LinearCV:
 
     def _plain(self):
         """The plain estimator with these settings (what GridSearchCV would clone)."""
-        params = {k: v for k, v in self.get_params().items() if k in self._plain_params}
+        params = {k: v for k, v in self.get_params().items() if k in _CV_PARAMS}
         return self._plain_class(**params)
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -552,7 +552,10 @@ class _L0LinearCV:
             bias=self.fit_intercept,
             beta=self.temperature,
         ).to(device)
-        y_all = np.stack([t.y for t in targets], axis=1)  # (n, folds + 1[, k]) or (n, 1)
+        if all(t is full for t in targets):  # classes: one target, broadcast over the folds
+            y_all = full.y[:, None]
+        else:  # regression: y standardized per fold, (n, folds + 1, k)
+            y_all = np.stack([t.y for t in targets], axis=1)
         data = Dataset(
             to_device(X, x_std, device),
             torch.as_tensor(y_all, device=device).unsqueeze(1),
@@ -673,7 +676,6 @@ class L0RegressorCV(_L0LinearCV, L0Regressor):
     """
 
     _plain_class = L0Regressor
-    _plain_params = _CV_PARAMS
     _parameter_constraints: dict = {
         **L0Regressor._parameter_constraints,
         **_L0LinearCV._cv_constraints,
@@ -763,7 +765,6 @@ class L0ClassifierCV(_L0LinearCV, L0Classifier):
     """
 
     _plain_class = L0Classifier
-    _plain_params = _CV_PARAMS
     _parameter_constraints: dict = {
         **L0Classifier._parameter_constraints,
         **_L0LinearCV._cv_constraints,

@@ -24,6 +24,7 @@ from __future__ import annotations
 import math
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 BETA = 2.0 / 3.0
@@ -35,6 +36,52 @@ ZETA = 1.1
 LOG_ALPHA_RANGE = (math.log(1e-2), math.log(1e2))
 """Range ``log_alpha`` is clamped to after every step, as the authors do."""
 _EPS = 1e-6
+
+
+def logistic_noise(
+    shape, *, generator: torch.Generator | None = None, device=None, dtype=None
+) -> torch.Tensor:
+    """``logit(u)`` with ``u ~ U(0, 1)``: the noise of the concrete distribution."""
+    u = torch.rand(shape, generator=generator, device=device, dtype=dtype)
+    return torch.logit(u, eps=_EPS)
+
+
+def hard_concrete(
+    log_alpha: torch.Tensor,
+    noise: torch.Tensor,
+    *,
+    beta: float = BETA,
+    gamma: float = GAMMA,
+    zeta: float = ZETA,
+) -> torch.Tensor:
+    """Hard concrete gates for given logistic ``noise`` (broadcast against ``log_alpha``).
+
+    ``clamp(sigmoid((noise + log_alpha) / beta) * (zeta - gamma) + gamma, 0, 1)``,
+    differentiable in ``log_alpha``. A gate is non-zero exactly where
+    ``log_alpha > nonzero_threshold(noise)``.
+    """
+    s = torch.sigmoid(torch.add(noise / beta, log_alpha, alpha=1.0 / beta))
+    # hardtanh is clamp to [0, 1] with a one-kernel gradient (clamp's takes three).
+    return F.hardtanh(s * (zeta - gamma) + gamma, 0.0, 1.0)
+
+
+def nonzero_threshold(
+    noise: torch.Tensor | None,
+    *,
+    beta: float = BETA,
+    gamma: float = GAMMA,
+    zeta: float = ZETA,
+) -> torch.Tensor | float:
+    """The ``log_alpha`` above which a gate is non-zero, for given noise (None: test time).
+
+    ``beta * log(-gamma / zeta) - noise`` for :func:`hard_concrete`, and
+    ``log(-gamma / zeta)`` for :func:`deterministic_gates`. Lets a caller find
+    the gates that are zero (and contribute nothing, not even a gradient
+    through the data term) before computing any of them.
+    """
+    if noise is None:
+        return math.log(-gamma / zeta)
+    return beta * math.log(-gamma / zeta) - noise
 
 
 def sample_gates(
@@ -65,10 +112,10 @@ def sample_gates(
     z : tensor with values in [0, 1]
     """
     shape = log_alpha.shape if n_samples is None else (n_samples, *log_alpha.shape)
-    u = torch.rand(shape, generator=generator, device=log_alpha.device, dtype=log_alpha.dtype)
-    # logit(u) = log u - log(1 - u): the logistic noise of the concrete distribution.
-    s = torch.sigmoid((torch.logit(u, eps=_EPS) + log_alpha) / beta)
-    return torch.clamp(s * (zeta - gamma) + gamma, 0.0, 1.0)
+    noise = logistic_noise(
+        shape, generator=generator, device=log_alpha.device, dtype=log_alpha.dtype
+    )
+    return hard_concrete(log_alpha, noise, beta=beta, gamma=gamma, zeta=zeta)
 
 
 def deterministic_gates(
@@ -79,7 +126,7 @@ def deterministic_gates(
     Exactly zero where ``log_alpha <= log(-gamma / zeta)`` (about -2.398 with
     the default constants) and exactly one where ``log_alpha`` is high enough.
     """
-    return torch.clamp(torch.sigmoid(log_alpha) * (zeta - gamma) + gamma, 0.0, 1.0)
+    return F.hardtanh(torch.sigmoid(log_alpha) * (zeta - gamma) + gamma, 0.0, 1.0)
 
 
 def prob_nonzero(

@@ -10,12 +10,64 @@ returns its part of the penalty from :meth:`GatedLinear.regularization`.
 from __future__ import annotations
 
 import math
+import weakref
 
 import numpy as np
 import torch
 from torch import nn
 
-from .gates import HardConcreteGate
+from .gates import (
+    HardConcreteGate,
+    deterministic_gates,
+    hard_concrete,
+    logistic_noise,
+    nonzero_threshold,
+)
+
+
+class ColumnPicker:
+    """Leaves the columns of ``x`` whose gate is zero out of a CPU matrix product.
+
+    A column of ``x`` whose gate is exactly zero contributes nothing to the
+    product, nor to any gradient of the data term, so the product can read
+    only the other columns. On the CPU, with dense ``x``, that is worth it
+    once at most ``FRACTION`` of the columns remain: gathering them costs a
+    pass over part of ``x``, cheap from a transposed copy of ``x`` kept while
+    the same ``x`` comes back (full-batch training reads the same ``x`` at
+    every step). Not used on other devices (finding the columns would
+    synchronise with the host) or for sparse ``x``.
+    """
+
+    FRACTION = (0.5, 0.9)
+    """Most remaining share of columns worth a gather: from ``x`` itself, from its transpose."""
+
+    def __init__(self) -> None:
+        self._seen, self._x_t = None, None
+
+    def __call__(self, x, nonzero: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor] | None:
+        """``(cols, x[:, cols])`` for the columns where ``nonzero``, or None: use all of ``x``."""
+        if x.device.type != "cpu" or getattr(x, "is_sparse", False) or x.dim() != 2:
+            return None
+        cols = nonzero.nonzero().flatten()
+        x_t = self._transposed(x)
+        if len(cols) > self.FRACTION[x_t is not None] * x.shape[1]:
+            return None
+        return cols, (x.index_select(1, cols) if x_t is None else x_t.index_select(0, cols).T)
+
+    def _transposed(self, x: torch.Tensor) -> torch.Tensor | None:
+        """A contiguous ``x.T`` if ``x`` was also the previous input (else None; remember x)."""
+        if self._seen is not None and self._seen() is x:
+            if self._x_t is None:
+                self._x_t = x.T.contiguous()
+            return self._x_t
+        self._seen, self._x_t = weakref.ref(x), None
+        return None
+
+    def __getstate__(self) -> dict:  # the cache is not part of a module's state
+        return {}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__init__()
 
 
 class GatedLinear(nn.Module):
@@ -141,9 +193,20 @@ class GatedLinearStack(nn.Module):
     (each cross-validation fold has its own column means and scales). All
     models' weights are laid side by side into one ``(in_features, n_models *
     out_features)`` matrix, so a forward pass reads ``x`` once, with one matrix
-    product, however many models there are. Only the models listed in
-    ``active`` (flat indices; None: all) are computed: the training loop
-    retires models as they settle.
+    product, however many models there are.
+
+    Only the models listed in ``active`` (flat indices; None: all) are
+    computed, gates, product and penalty alike: the training loop retires
+    models as they settle, and the cost of a step falls with them. The
+    others output 0 and have no penalty.
+
+    In training mode all models share one draw of the gate noise per step
+    (per feature), as separate fits with the same ``random_state`` do: each
+    model follows the path of its own separate fit. The zero gates are then
+    much the same columns in every model, and a column whose gate is zero in
+    every model is left out of the product (:class:`ColumnPicker`): late in
+    training, when most gates are shut, the product reads a small part of
+    ``x``.
 
     Parameters
     ----------
@@ -156,7 +219,7 @@ class GatedLinearStack(nn.Module):
     l2 : float
         Expected-L2 strength (shared).
     scale, offset : tensors broadcastable to ``(*batch_shape, in_features)``, optional
-        Per-model input map (default: identity).
+        Per-model input map (default: identity). Stored flat, one row per model.
     bias : bool, default=True
         Learn an intercept per model.
     **gate_kwargs
@@ -179,35 +242,105 @@ class GatedLinearStack(nn.Module):
         super().__init__()
         self.in_features, self.out_features = in_features, out_features
         self.batch_shape = tuple(batch_shape)
+        self.n_models = math.prod(self.batch_shape)
         self.l2 = float(l2)
         self.weight = nn.Parameter(torch.zeros(*self.batch_shape, in_features, out_features))
         self.bias = nn.Parameter(torch.zeros(*self.batch_shape, out_features)) if bias else None
         self.gate = HardConcreteGate((*self.batch_shape, in_features), **gate_kwargs)
-        self.register_buffer("l0", torch.as_tensor(l0, dtype=torch.float32))
-        self.register_buffer("scale", scale)
-        self.register_buffer("offset", offset)
-        self.active: torch.Tensor | None = None  # flat indices of the models to compute
+        l0 = torch.as_tensor(l0, dtype=torch.float32)
+        self.register_buffer("l0", l0.expand(self.batch_shape).reshape(-1).clone())
+        if scale is not None and not bool((scale > 0).all()):
+            raise ValueError("GatedLinearStack: every input scale must be positive.")
+        self.register_buffer("scale", self._flat(scale))
+        # The offset enters as offset * z * W = (offset / scale) * (effective weight).
+        shift = None if offset is None else offset / (1.0 if scale is None else scale)
+        self.register_buffer("shift", self._flat(shift))
+        self.active = None
+        self.columns = ColumnPicker()
+
+    def _flat(self, per_feature: torch.Tensor) -> torch.Tensor | None:
+        if per_feature is None:
+            return None
+        full = per_feature.expand(*self.batch_shape, self.in_features)
+        return full.reshape(self.n_models, self.in_features).clone()
+
+    @property
+    def active(self) -> torch.Tensor | None:
+        """Flat indices of the models whose parameters the module holds (None: all of them).
+
+        Set by the training loop (:class:`~sklearn_l0.training.train`), which
+        also shrinks the parameters to these models' rows, shape ``(len(active),
+        ...)`` instead of ``(*batch_shape, ...)``.
+        """
+        return self._active
+
+    @active.setter
+    def active(self, models: torch.Tensor | None) -> None:
+        self._active = models
+        rows = (lambda t: t) if models is None else (lambda t: t.index_select(0, models))
+        self._rows = {
+            name: None if buf is None else rows(buf)
+            for name, buf in (("l0", self.l0), ("scale", self.scale), ("shift", self.shift))
+        }
+
+    def _apply(self, fn, recurse=True):  # .to(device): move the active rows with the buffers
+        super()._apply(fn, recurse)
+        self.active = None if self._active is None else fn(self._active)
+        return self
+
+    def _scatter(self, values: torch.Tensor, dim: int) -> torch.Tensor:
+        """Values of the active models, at their place in the whole grid (zeros elsewhere)."""
+        if self._active is not None:
+            shape = list(values.shape)
+            shape[dim] = self.n_models
+            values = values.new_zeros(shape).index_copy(dim, self._active, values)
+        return values
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        z = self.gate()
-        zs = z if self.scale is None else z * self.scale
-        n_in, n_out = self.in_features, self.out_features
-        weight = (zs.unsqueeze(-1) * self.weight).reshape(-1, n_in, n_out)  # (models, in, out)
-        if self.active is not None:
-            weight = weight[self.active]
-        side_by_side = weight.permute(1, 0, 2).reshape(n_in, -1)
-        out = (x @ side_by_side).view(x.shape[0], -1, n_out)
-        if self.active is not None:  # the others output 0 (they are not trained)
-            full = out.new_zeros(x.shape[0], math.prod(self.batch_shape), n_out)
-            out = full.index_copy(1, self.active, out)
-        out = out.view(x.shape[0], *self.batch_shape, n_out)
-        if self.offset is not None:
-            out = out - ((self.offset * z).unsqueeze(-1) * self.weight).sum(dim=-2)
-        return out if self.bias is None else out + self.bias
+        gate, n_in, n_out = self.gate, self.in_features, self.out_features
+        log_alpha = gate.log_alpha.reshape(-1, n_in)
+        weight = self.weight.reshape(-1, n_in, n_out)
+        scale, shift = self._rows["scale"], self._rows["shift"]
+        kw = {"beta": gate.beta, "gamma": gate.gamma, "zeta": gate.zeta}
+        noise = None
+        if self.training:
+            noise = logistic_noise(
+                n_in, generator=gate.generator, device=x.device, dtype=weight.dtype
+            )
+        picked = self.columns(x, log_alpha.amax(dim=0) > nonzero_threshold(noise, **kw))
+        if picked is not None:  # only the columns whose gate is non-zero in some model
+            cols, x = picked
+            log_alpha, weight = log_alpha[:, cols], weight[:, cols]
+            scale = None if scale is None else scale[:, cols]
+            shift = None if shift is None else shift[:, cols]
+            noise = None if noise is None else noise[cols]
+        if noise is None:
+            z = deterministic_gates(log_alpha, gamma=gate.gamma, zeta=gate.zeta)
+        else:
+            z = hard_concrete(log_alpha, noise, **kw)
+        effective = (z if scale is None else z * scale).unsqueeze(-1) * weight  # (models, in, out)
+        n_models, n_cols = effective.shape[:2]
+        out = (x @ effective.permute(1, 0, 2).reshape(n_cols, -1)).view(-1, n_models, n_out)
+        if shift is not None:
+            out = out - (shift.unsqueeze(-1) * effective).sum(dim=1)
+        if self.bias is not None:
+            out = out + self.bias.reshape(-1, n_out)
+        return self._scatter(out, 1).view(-1, *self.batch_shape, n_out)
 
     def regularization(self) -> torch.Tensor:
-        """The penalty of every model, shape ``batch_shape``."""
-        return gate_penalty(self.gate.prob_nonzero(), self.weight, self.l0, self.l2)
+        """The penalty of every model, shape ``batch_shape`` (0 for inactive models)."""
+        n_in = self.in_features
+        penalty = gate_penalty(
+            self.gate.prob_nonzero().reshape(-1, n_in),
+            self.weight.reshape(-1, n_in, self.out_features),
+            self._rows["l0"],
+            self.l2,
+        )
+        return self._scatter(penalty, 0).view(self.batch_shape)
+
+    def open_gates(self) -> torch.Tensor:
+        """Test-time open gates of the models the module holds, shape ``(n_held, in_features)``."""
+        return self.gate.deterministic().reshape(-1, self.in_features) > 0
 
     def member(self, index: tuple[int, ...]) -> GatedLinear:
         """Model ``index`` as a :class:`GatedLinear` on its own standardized inputs."""
@@ -215,7 +348,7 @@ class GatedLinearStack(nn.Module):
             self.in_features,
             self.out_features,
             bias=self.bias is not None,
-            l0=float(self.l0.expand(self.batch_shape)[index]),
+            l0=float(self.l0.view(self.batch_shape)[index]),
             l2=self.l2,
             beta=self.gate.beta,
         ).to(self.weight.device)

@@ -31,7 +31,7 @@ import torch.nn.functional as F
 from sklearn.exceptions import ConvergenceWarning
 from torch import nn
 
-from .gates import HardConcreteGate
+from .gates import HardConcreteGate, deterministic_gates
 
 CHECK_STEPS = 10
 """Fewest optimizer steps between two convergence checks (a check costs one sync)."""
@@ -304,8 +304,8 @@ def train(
     epoch_obj = torch.zeros((window, *shape), device=device)
     history = History()
     best, stale_epochs, best_state = np.full(shape, math.inf), np.zeros(shape, int), None
-    open_mask = _open_mask(module)
-    grid = _Grid(module, shape) if shape else None
+    grid = _Grid(module, shape, optimizer) if shape else None
+    open_mask = _open_mask(module, grid)
     if count_target is not None:
         count_layer, count = count_target
         multiplier = torch.tensor(max(float(count_layer.l0), 1e-4), device=device)
@@ -353,7 +353,7 @@ def train(
                     f"training diverged. Lower the learning rate (currently {learning_rate})."
                 )
             history.loss_curve.extend(losses.tolist())
-            new_mask = _open_mask(module)
+            new_mask = _open_mask(module, grid)
             n_open = np.zeros(shape, int) if new_mask is None else new_mask.sum(-1).cpu().numpy()
             history.n_open_curve.extend([n_open.tolist()] * n_seen)
             if validation is not None:
@@ -370,6 +370,8 @@ def train(
                     settled &= (new_mask == open_mask).all(-1).cpu().numpy()
                 if count_target is not None:
                     settled &= _count_met(count_layer, count)
+                if grid is not None:  # a retired model stays retired (it is not trained)
+                    settled |= grid.retired
                 stale_epochs = np.where(settled, stale_epochs + n_seen, 0)
                 open_mask = new_mask  # unchanged where settled
                 best = np.minimum(best, current)
@@ -443,38 +445,96 @@ def _check_not_diverged(start: np.ndarray, final: np.ndarray, learning_rate: flo
 class _Grid:
     """Per-model stopping for a module that holds a grid of models (``batch_shape``).
 
-    A model that has settled *retires*: its parameters are kept as they were
-    at that check, and the module computes only the models still in
-    ``module.active`` (flat indices), so the cost of a step falls as models
-    settle. The kept states are put back by :meth:`restore` at the end.
+    A model that has settled *retires*: its parameters (and optimizer state)
+    are put aside as they were at that check, and the module's parameters
+    shrink to the rows of the models still training (``module.active``, their
+    flat indices), so the cost of a step, optimizer included, falls as models
+    settle. :meth:`restore` puts the whole grid back at the end.
     """
 
-    def __init__(self, module: nn.Module, shape: tuple[int, ...]) -> None:
-        self.module, self.shape = module, shape
-        self.params = dict(module.named_parameters())
-        self.kept = {k: v.detach().clone() for k, v in self.params.items()}
+    def __init__(
+        self, module: nn.Module, shape: tuple[int, ...], optimizer: torch.optim.Optimizer
+    ) -> None:
+        self.module, self.shape, self.optimizer = module, shape, optimizer
+        self.n_models = math.prod(shape)
+        self.kept = {k: v.detach().clone() for k, v in module.named_parameters()}
+        self.kept_state: dict[str, dict] = {}
         self.retired = np.zeros(shape, bool)
+        self.rows = np.arange(self.n_models)  # the models the module holds, in order
 
-    def _where(self, mask: np.ndarray, name: str) -> torch.Tensor:
-        v = self.params[name]
-        mask = torch.as_tensor(mask, device=v.device)
-        return mask.view(*self.shape, *([1] * (v.dim() - len(self.shape))))
+    def _flat(self, name: str, t: torch.Tensor) -> torch.Tensor:
+        """``t`` (a parameter or its optimizer state) as ``(models, ...)``."""
+        return t.reshape(-1, *self.kept[name].shape[len(self.shape) :])
+
+    def _swap(self, name: str, old: nn.Parameter, new: nn.Parameter, state: dict) -> None:
+        owner, _, attr = name.rpartition(".")
+        setattr(self.module.get_submodule(owner), attr, new)
+        for group in self.optimizer.param_groups:
+            group["params"] = [new if p is old else p for p in group["params"]]
+        self.optimizer.state.pop(old, None)
+        if state:
+            self.optimizer.state[new] = state
+
+    def _per_model(self, name: str, old: nn.Parameter, state: dict) -> dict:
+        """The entries of an optimizer state that hold one value per parameter element."""
+        return {k: v for k, v in state.items() if torch.is_tensor(v) and v.shape == old.shape}
+
+    def open_mask(self) -> torch.Tensor:
+        """Test-time open gates of every model of the grid, shape ``(*shape, in_features)``."""
+        gate, log_alpha = self.module.gate, self.kept["gate.log_alpha"]
+        mask = torch.zeros(log_alpha.shape, dtype=torch.bool, device=log_alpha.device)
+        flat = mask.view(self.n_models, -1)
+        flat[torch.as_tensor(self.rows, device=mask.device)] = self.module.open_gates()
+        if self.retired.any():
+            retired = torch.as_tensor(np.flatnonzero(self.retired), device=mask.device)
+            la = log_alpha.view(self.n_models, -1)[retired]
+            flat[retired] = deterministic_gates(la, gamma=gate.gamma, zeta=gate.zeta) > 0
+        return mask
 
     @torch.no_grad()
     def retire(self, settled: np.ndarray) -> None:
-        new = settled & ~self.retired
+        new = settled.ravel() & ~self.retired.ravel()
         if not new.any():
             return
-        for name, v in self.params.items():
-            self.kept[name] = torch.where(self._where(new, name), v, self.kept[name])
-        self.retired |= new
-        device = next(iter(self.params.values())).device
-        self.module.active = torch.as_tensor(np.flatnonzero(~self.retired), device=device)
+        leaving = new[self.rows]
+        device = self.kept["gate.log_alpha"].device
+        keep = torch.as_tensor(np.flatnonzero(~leaving), device=device)
+        gone = torch.as_tensor(np.flatnonzero(leaving), device=device)
+        gone_ids = torch.as_tensor(self.rows[leaving], device=device)
+        for name, old in list(self.module.named_parameters()):
+            self._flat(name, self.kept[name])[gone_ids] = self._flat(name, old)[gone]
+            state = self.optimizer.state.get(old, {})
+            per_model = self._per_model(name, old, state)
+            saved = self.kept_state.setdefault(
+                name, {k: torch.zeros_like(self.kept[name]) for k in per_model}
+            )
+            for k, v in per_model.items():
+                self._flat(name, saved[k])[gone_ids] = self._flat(name, v)[gone]
+            new_param = nn.Parameter(self._flat(name, old).index_select(0, keep))
+            new_state = dict(state)
+            new_state.update(
+                {k: self._flat(name, v).index_select(0, keep) for k, v in per_model.items()}
+            )
+            self._swap(name, old, new_param, new_state)
+        self.retired.ravel()[new] = True
+        self.rows = self.rows[~leaving]
+        self.module.active = torch.as_tensor(self.rows, device=device)
 
     @torch.no_grad()
     def restore(self) -> None:
-        for name, v in self.params.items():
-            v.copy_(torch.where(self._where(self.retired, name), self.kept[name], v))
+        """Put every model back, whole grid shape; the models still training keep their state."""
+        device = self.kept["gate.log_alpha"].device
+        held = torch.as_tensor(self.rows, device=device)
+        for name, old in list(self.module.named_parameters()):
+            full = self.kept[name]
+            self._flat(name, full)[held] = self._flat(name, old)
+            state = self.optimizer.state.get(old, {})
+            new_state = dict(state)
+            for k, v in self._per_model(name, old, state).items():
+                whole = self.kept_state.get(name, {}).get(k, torch.zeros_like(full))
+                self._flat(name, whole)[held] = self._flat(name, v)
+                new_state[k] = whole
+            self._swap(name, old, nn.Parameter(full), new_state)
         self.module.active = None
 
 
@@ -487,7 +547,9 @@ def _count_met(layer: nn.Module, count: float) -> bool:
     return abs(n_open - count) <= max(1, 0.1 * count)
 
 
-def _open_mask(module: nn.Module) -> torch.Tensor | None:
+def _open_mask(module: nn.Module, grid: _Grid | None = None) -> torch.Tensor | None:
+    if grid is not None:
+        return grid.open_mask()
     gates = _gates(module)
     if not gates:
         return None

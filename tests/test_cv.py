@@ -5,8 +5,9 @@ import warnings
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.model_selection import GridSearchCV, KFold
+from sklearn.model_selection import GridSearchCV, KFold, StratifiedKFold
 
 from sklearn_l0 import L0Classifier, L0ClassifierCV, L0Regressor, L0RegressorCV
 from sklearn_l0.datasets import make_sparse_classification, make_sparse_regression, support_f1
@@ -128,3 +129,28 @@ def test_classifier_cv_matches_plain_classifier_support():
     clf = L0ClassifierCV(alphas=5, cv=3, random_state=0, **FAST).fit(X, y)
     plain = L0Classifier(alpha=clf.alpha_, random_state=0, **FAST).fit(X, y)
     np.testing.assert_array_equal(clf.support_, plain.support_)
+
+
+@pytest.mark.parametrize("task", ["regression", "classification"])
+def test_every_member_is_the_plain_fit_on_its_fold(task):
+    """The batch computes what GridSearchCV computes: every fold score and every all-data support.
+
+    All models of the grid share one draw of the gate noise per step, as separate fits with
+    the same random_state do, so each (alpha, fold) model follows the plain fit's path.
+    """
+    if task == "regression":
+        X, y, _ = make_sparse_regression(300, 60, n_informative=5, random_state=3)
+        folds = KFold(3, shuffle=True, random_state=3)
+        cv = L0RegressorCV(alphas=6, cv=folds, random_state=3, **FAST).fit(X, y)
+        plain = L0Regressor(random_state=3, **FAST)
+    else:
+        X, y, _ = make_sparse_classification(400, 30, n_informative=4, random_state=3)
+        folds = StratifiedKFold(3, shuffle=True, random_state=3)
+        cv = L0ClassifierCV(alphas=5, cv=folds, random_state=3, **FAST).fit(X, y)
+        plain = L0Classifier(random_state=3, **FAST)
+    search = GridSearchCV(plain, {"alpha": list(cv.alphas_)}, cv=folds).fit(X, y)
+    splits = np.stack([search.cv_results_[f"split{k}_test_score"] for k in range(3)], axis=1)
+    np.testing.assert_allclose(cv.score_path_, splits, rtol=0, atol=1e-9)
+    for alpha, support in zip(cv.alphas_, cv.support_path_, strict=True):
+        fitted = clone(plain).set_params(alpha=alpha).fit(X, y)
+        np.testing.assert_array_equal(support, fitted.support_)

@@ -4,7 +4,15 @@ import numpy as np
 import scipy.sparse as sp
 import torch
 
-from sklearn_l0.networks import GatedLinear, GatedMLP, mlp_forward
+from sklearn_l0.gates import hard_concrete, logistic_noise
+from sklearn_l0.networks import (
+    ColumnPicker,
+    GatedLinear,
+    GatedLinearStack,
+    GatedMLP,
+    mlp_forward,
+)
+from sklearn_l0.training import _Grid, adam_optimizer, squared_loss
 
 
 def _with_some_closed_gates(module, generator):
@@ -80,3 +88,112 @@ def test_mlp_penalty_strengths_per_layer():
 def test_mlp_per_layer_hidden_strengths():
     mlp = GatedMLP([5, 4, 3, 1], l0_input=0.0, l0_hidden=[1.0, 2.0])
     assert [layer.l0 for layer in mlp.layers] == [0.0, 1.0, 2.0]
+
+
+def _stack(gen, batch_shape=(3, 2), n_in=40, n_out=1):
+    scale = torch.rand(1, batch_shape[1], n_in, generator=gen) + 0.5
+    offset = torch.randn(1, batch_shape[1], n_in, generator=gen)
+    stack = GatedLinearStack(
+        n_in,
+        n_out,
+        batch_shape,
+        l0=torch.rand(batch_shape[0], 1, generator=gen),
+        l2=0.1,
+        scale=scale,
+        offset=offset,
+    )
+    with torch.no_grad():
+        stack.weight.copy_(torch.randn(stack.weight.shape, generator=gen))
+        stack.bias.copy_(torch.randn(stack.bias.shape, generator=gen))
+        # Most gates shut, as late in training: few columns are open in any model.
+        open_ = torch.rand(stack.gate.log_alpha.shape, generator=gen) < 0.05
+        stack.gate.log_alpha.copy_(torch.where(open_, 3.0, -4.6))
+    return stack, scale, offset
+
+
+def test_stack_members_compute_their_own_model():
+    """Model (a, f) of a stack is its member GatedLinear on the fold's re-standardized inputs."""
+    gen = torch.Generator().manual_seed(0)
+    stack, scale, offset = _stack(gen, n_out=2)
+    stack.eval()
+    x = torch.randn(9, 40, generator=gen)
+    out = stack(x)
+    assert out.shape == (9, 3, 2, 2)
+    for a in range(3):
+        for f in range(2):
+            member = stack.member((a, f))
+            torch.testing.assert_close(out[:, a, f], member(x * scale[0, f] - offset[0, f]))
+
+
+def test_stack_skipping_shut_columns_changes_nothing(monkeypatch):
+    """Leaving out the columns whose gate is zero in every model: same output, same gradients."""
+    results = []
+    for fractions in [(0.0, 0.0), (1.0, 1.0)]:  # never skip, always skip
+        monkeypatch.setattr(ColumnPicker, "FRACTION", fractions)
+        gen = torch.Generator().manual_seed(1)
+        stack, _, _ = _stack(gen)
+        stack.gate.generator = torch.Generator().manual_seed(2)
+        x = torch.randn(30, 40, generator=gen)
+        outputs = []
+        for _ in range(3):  # the third call reads the cached transpose of x
+            out = stack(x)
+            (out.square().sum() + stack.regularization().sum()).backward()
+            outputs.append(out.detach())
+        grads = [p.grad.clone() for p in stack.parameters()]
+        results.append((outputs, grads))
+    (dense_out, dense_grads), (skip_out, skip_grads) = results
+    for a, b in zip(dense_out + dense_grads, skip_out + skip_grads, strict=True):
+        torch.testing.assert_close(a, b)
+    assert any((g != 0).any() for g in dense_grads)
+
+
+def test_stack_shares_the_gate_noise_across_models():
+    """In training mode every model's gates are hard_concrete(log_alpha, one shared noise)."""
+    gen = torch.Generator().manual_seed(3)
+    stack, _, _ = _stack(gen, n_in=5)
+    with torch.no_grad():
+        stack.gate.log_alpha.fill_(0.0)  # every model alike: then every model draws alike
+        stack.weight.fill_(1.0)
+        stack.bias.zero_()
+        stack.shift.zero_()
+        stack.scale.fill_(1.0)
+    stack.gate.generator = torch.Generator().manual_seed(4)
+    out = stack(torch.eye(5)).detach()  # row j: gate j of every model
+    assert torch.all(out == out[:, :1, :1])
+    noise = logistic_noise(5, generator=torch.Generator().manual_seed(4))
+    expected = hard_concrete(torch.zeros(5), noise)
+    torch.testing.assert_close(out[:, 0, 0, 0], expected)
+
+
+def test_grid_retires_models_and_restores_the_whole_grid():
+    gen = torch.Generator().manual_seed(5)
+    stack, _, _ = _stack(gen)
+    optimizer = adam_optimizer(list(stack.parameters()), 0.1)
+    x, y = torch.randn(20, 40, generator=gen), torch.randn(20, 1, 1, 1, generator=gen)
+
+    def step():
+        optimizer.zero_grad()
+        (squared_loss(stack(x), y, torch.ones(20, 1, 1)) + stack.regularization()).sum().backward()
+        optimizer.step()
+
+    step()
+    grid = _Grid(stack, (3, 2), optimizer)
+    settled = np.zeros((3, 2), bool)
+    settled[0, 1] = settled[2, 0] = True
+    at_retirement = stack.weight.detach().clone()
+    grid.retire(settled)
+    assert stack.weight.shape == (4, 40, 1) and stack.gate.log_alpha.shape == (4, 40)
+    assert stack.active.tolist() == [0, 2, 3, 5]
+    assert grid.open_mask().shape == (3, 2, 40)
+    assert stack(x).shape == (20, 3, 2, 1) and torch.all(stack(x)[:, 0, 1] == 0)
+    step()  # the optimizer follows the new, smaller parameters
+    after = stack.weight.detach().clone()
+    grid.restore()
+    assert stack.active is None and stack.weight.shape == (3, 2, 40, 1)
+    torch.testing.assert_close(stack.weight[0, 1], at_retirement[0, 1])
+    torch.testing.assert_close(stack.weight[2, 0], at_retirement[2, 0])
+    torch.testing.assert_close(stack.weight.detach().reshape(6, 40, 1)[[0, 2, 3, 5]], after)
+    assert not torch.equal(after, at_retirement.reshape(6, 40, 1)[[0, 2, 3, 5]])
+    state = optimizer.state[stack.weight]
+    assert state["exp_avg"].shape == stack.weight.shape
+    step()  # and back to the whole grid

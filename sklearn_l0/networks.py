@@ -94,6 +94,9 @@ class GatedLinear(nn.Module):
         inputs without densifying them.
     **gate_kwargs
         Passed to :class:`~sklearn_l0.gates.HardConcreteGate`.
+
+    With one gate vector per batch, the inputs whose gate is zero are left out
+    of the product on the CPU (:class:`ColumnPicker`).
     """
 
     def __init__(
@@ -115,6 +118,7 @@ class GatedLinear(nn.Module):
         self.bias = nn.Parameter(torch.zeros(out_features)) if bias else None
         self.gate = HardConcreteGate(in_features, **gate_kwargs) if gated else None
         self.register_buffer("input_offset", input_offset)
+        self.columns = ColumnPicker()
 
     @torch.no_grad()
     def reset_parameters(self, generator: torch.Generator | None = None) -> None:
@@ -136,10 +140,17 @@ class GatedLinear(nn.Module):
             if self.input_offset is not None:
                 out = out - (self.input_offset * z) @ self.weight
         else:  # one gate vector per batch: scale the rows of W, cheaper than scaling x
-            weight = self.weight if z is None else z.unsqueeze(1) * self.weight
+            weight, offset = self.weight, self.input_offset
+            if z is not None:
+                picked = self.columns(x, z != 0)
+                if picked is not None:  # only the inputs whose gate is non-zero
+                    cols, x = picked
+                    z, weight = z[cols], weight[cols]
+                    offset = None if offset is None else offset[cols]
+                weight = z.unsqueeze(1) * weight
             out = x @ weight
-            if self.input_offset is not None:
-                out = out - self.input_offset @ weight
+            if offset is not None:
+                out = out - offset @ weight
         return out if self.bias is None else out + self.bias
 
     def effective_weight(self) -> torch.Tensor:
@@ -320,12 +331,13 @@ class GatedLinearStack(nn.Module):
             z = hard_concrete(log_alpha, noise, **kw)
         effective = (z if scale is None else z * scale).unsqueeze(-1) * weight  # (models, in, out)
         n_models, n_cols = effective.shape[:2]
-        out = (x @ effective.permute(1, 0, 2).reshape(n_cols, -1)).view(-1, n_models, n_out)
+        side_by_side = effective.permute(1, 0, 2).reshape(n_cols, n_models * n_out)
+        out = (x @ side_by_side).view(x.shape[0], n_models, n_out)
         if shift is not None:
             out = out - (shift.unsqueeze(-1) * effective).sum(dim=1)
         if self.bias is not None:
             out = out + self.bias.reshape(-1, n_out)
-        return self._scatter(out, 1).view(-1, *self.batch_shape, n_out)
+        return self._scatter(out, 1).view(x.shape[0], *self.batch_shape, n_out)
 
     def regularization(self) -> torch.Tensor:
         """The penalty of every model, shape ``batch_shape`` (0 for inactive models)."""

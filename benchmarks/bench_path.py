@@ -24,6 +24,11 @@ of the times and of the peaks; F1 and R^2 are from the first run (they do
 not depend on the repeat with fixed seeds). ``x_LassoCV`` is the median time
 over LassoCV's median in the same run.
 
+After each size the script measures, in the same way, the two products over X
+of one training step (forward and gradient) for one model alone and for the
+120-model grid (``product_ceiling``): while every gate is open, batching can
+save at most their ratio, whatever the rest of the code does.
+
 Run: ``python benchmarks/bench_path.py [--sizes 500x1000 5000x5000] [--repeats 3]``.
 """
 
@@ -97,6 +102,37 @@ def worker(method: str, n: int, p: int, seed: int, threads: int) -> dict:
     }
 
 
+def product_ceiling(n: int, p: int, threads: int, models: int = 120) -> dict:
+    """What batching can gain at most while every gate is open (the first epochs).
+
+    A step reads X twice (forward and gradient products). For one model these are
+    matrix-vector products, bound by memory bandwidth; for the grid they are one
+    matrix-matrix product with ``models`` columns, bound by arithmetic. The ratio of
+    the one-model products' time to a model's share of the grid's is the most that
+    batching can save on this machine in that phase, whatever the rest of the code does.
+    """
+    import torch
+
+    sys.path.insert(0, os.path.dirname(__file__))
+    from _common import limit_threads
+
+    limit_threads(threads)
+    gen = torch.Generator().manual_seed(0)
+    X = torch.randn(n, p, generator=gen)
+
+    def best_of(k: int) -> float:
+        W, G = torch.randn(p, k, generator=gen), torch.randn(n, k, generator=gen)
+        times = []
+        for _ in range(5):
+            start = time.perf_counter()
+            X @ W, X.T @ G  # noqa: B018 (timed, not used)
+            times.append(time.perf_counter() - start)
+        return min(times)
+
+    one, grid = best_of(1), best_of(models)
+    return {"one": one, "grid_share": grid / models, "ceiling": one / (grid / models)}
+
+
 def _run(method, n, p, seed, threads) -> dict:
     cmd = [sys.executable, __file__, "--worker", method, f"{n}x{p}", str(seed), str(threads)]
     out = subprocess.run(cmd, capture_output=True, text=True, check=True)
@@ -114,7 +150,10 @@ def main() -> None:
     if args.worker:
         method, size, seed, threads = args.worker
         n, p = map(int, size.split("x"))
-        print(json.dumps(worker(method, n, p, int(seed), int(threads))))
+        if method == "ceiling":
+            print(json.dumps(product_ceiling(n, p, int(threads))))
+        else:
+            print(json.dumps(worker(method, n, p, int(seed), int(threads))))
         return
 
     print(f"# bench_path.py  {time.strftime('%Y-%m-%d %H:%M')}  {platform.node()}")
@@ -145,7 +184,14 @@ def main() -> None:
             )
         cv_t = np.median([r["seconds"] for r in results["L0RegressorCV"]])
         gs_t = np.median([r["seconds"] for r in results["GridSearchCV(L0Regressor)"]])
-        print(f"\n{n} x {p}: GridSearchCV / L0RegressorCV time = {gs_t / cv_t:.1f}x\n")
+        print(f"\n{n} x {p}: GridSearchCV / L0RegressorCV time = {gs_t / cv_t:.1f}x")
+        c = _run("ceiling", n, p, args.seed, args.threads)
+        print(
+            f"{n} x {p}: products of one step, one model alone {c['one'] * 1e3:.2f} ms, one "
+            f"model's share of the 120-model grid {c['grid_share'] * 1e3:.3f} ms: batching "
+            f"saves at most {c['ceiling']:.1f}x while every gate is open\n",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

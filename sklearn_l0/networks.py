@@ -44,11 +44,15 @@ class ColumnPicker:
     def __init__(self) -> None:
         self._seen, self._x_t = None, None
 
-    def __call__(self, x, nonzero: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor] | None:
-        """``(cols, x[:, cols])`` for the columns where ``nonzero``, or None: use all of ``x``."""
+    def __call__(self, x, nonzero) -> tuple[torch.Tensor, torch.Tensor] | None:
+        """``(cols, x[:, cols])`` for the columns where ``nonzero()``, or None: use all of ``x``.
+
+        ``nonzero`` is a function returning the boolean mask of the columns to keep
+        (called only where the picker applies).
+        """
         if x.device.type != "cpu" or getattr(x, "is_sparse", False) or x.dim() != 2:
             return None
-        cols = nonzero.nonzero().flatten()
+        cols = nonzero().nonzero().flatten()
         x_t = self._transposed(x)
         if len(cols) > self.FRACTION[x_t is not None] * x.shape[1]:
             return None
@@ -142,7 +146,7 @@ class GatedLinear(nn.Module):
         else:  # one gate vector per batch: scale the rows of W, cheaper than scaling x
             weight, offset = self.weight, self.input_offset
             if z is not None:
-                picked = self.columns(x, z != 0)
+                picked = self.columns(x, lambda: z != 0)
                 if picked is not None:  # only the inputs whose gate is non-zero
                     cols, x = picked
                     z, weight = z[cols], weight[cols]
@@ -318,7 +322,7 @@ class GatedLinearStack(nn.Module):
             noise = logistic_noise(
                 n_in, generator=gate.generator, device=x.device, dtype=weight.dtype
             )
-        picked = self.columns(x, log_alpha.amax(dim=0) > nonzero_threshold(noise, **kw))
+        picked = self.columns(x, lambda: log_alpha.amax(dim=0) > nonzero_threshold(noise, **kw))
         if picked is not None:  # only the columns whose gate is non-zero in some model
             cols, x = picked
             log_alpha, weight = log_alpha[:, cols], weight[:, cols]

@@ -19,10 +19,10 @@ resident memory (``ru_maxrss``, which includes the data and the imports) is
 its own. The time is the wall time of ``fit`` alone, after one untimed
 warm-up fit on a small problem (torch's first fit pays its lazy imports).
 One thread per library (``--threads 1``, torch and BLAS). With ``--repeats r``
-every method runs r times (one process each) and the table shows the medians
-of the times and of the peaks; F1 and R^2 are from the first run (they do
-not depend on the repeat with fixed seeds). ``x_LassoCV`` is the median time
-over LassoCV's median in the same run.
+every method runs r times (one process each, the methods taking turns) and the
+table shows the medians of the times and of the peaks; F1 and R^2 are from the
+first run (they do not depend on the repeat with fixed seeds). ``x_LassoCV`` is
+the median time over LassoCV's median in the same run.
 
 After each size the script measures, in the same way, the two products over X
 of one training step (forward and gradient) for one model alone and for the
@@ -167,10 +167,10 @@ def main() -> None:
     print("|---" * (header.count("|") - 1) + "|")
     for size in args.sizes:
         n, p = map(int, size.split("x"))
-        results = {
-            m: [_run(m, n, p, args.seed, args.threads) for _ in range(args.repeats)]
-            for m in METHODS
-        }
+        results = {m: [] for m in METHODS}
+        for _ in range(args.repeats):  # interleaved: a slow spell of a shared machine hits all
+            for m in METHODS:
+                results[m].append(_run(m, n, p, args.seed, args.threads))
         lasso_time = np.median([r["seconds"] for r in results["LassoCV"]])
         for method in METHODS:
             runs = results[method]

@@ -40,21 +40,29 @@ class ColumnPicker:
 
     FRACTION = (0.5, 0.9)
     """Most remaining share of columns worth a gather: from ``x`` itself, from its transpose."""
+    MIN_SAVED = 1 << 20
+    """Fewest multiply-adds per product the skip must save (else its own few ops cost more)."""
 
     def __init__(self) -> None:
         self._seen, self._x_t = None, None
 
-    def __call__(self, x, nonzero) -> tuple[torch.Tensor, torch.Tensor] | None:
+    def __call__(self, x, nonzero, width: int) -> tuple[torch.Tensor, torch.Tensor] | None:
         """``(cols, x[:, cols])`` for the columns where ``nonzero()``, or None: use all of ``x``.
 
         ``nonzero`` is a function returning the boolean mask of the columns to keep
-        (called only where the picker applies).
+        (called only where the picker applies); ``width`` is the number of columns of
+        the matrix that ``x`` multiplies.
         """
         if x.device.type != "cpu" or getattr(x, "is_sparse", False) or x.dim() != 2:
             return None
+        n, p = x.shape
+        if n * p * width < self.MIN_SAVED:
+            return None
         cols = nonzero().nonzero().flatten()
         x_t = self._transposed(x)
-        if len(cols) > self.FRACTION[x_t is not None] * x.shape[1]:
+        if len(cols) > self.FRACTION[x_t is not None] * p or (
+            n * (p - len(cols)) * width < self.MIN_SAVED
+        ):
             return None
         return cols, (x.index_select(1, cols) if x_t is None else x_t.index_select(0, cols).T)
 
@@ -146,7 +154,7 @@ class GatedLinear(nn.Module):
         else:  # one gate vector per batch: scale the rows of W, cheaper than scaling x
             weight, offset = self.weight, self.input_offset
             if z is not None:
-                picked = self.columns(x, lambda: z != 0)
+                picked = self.columns(x, lambda: z != 0, self.out_features)
                 if picked is not None:  # only the inputs whose gate is non-zero
                     cols, x = picked
                     z, weight = z[cols], weight[cols]
@@ -322,7 +330,11 @@ class GatedLinearStack(nn.Module):
             noise = logistic_noise(
                 n_in, generator=gate.generator, device=x.device, dtype=weight.dtype
             )
-        picked = self.columns(x, lambda: log_alpha.amax(dim=0) > nonzero_threshold(noise, **kw))
+        picked = self.columns(
+            x,
+            lambda: log_alpha.amax(dim=0) > nonzero_threshold(noise, **kw),
+            log_alpha.shape[0] * n_out,
+        )
         if picked is not None:  # only the columns whose gate is non-zero in some model
             cols, x = picked
             log_alpha, weight = log_alpha[:, cols], weight[:, cols]

@@ -1,5 +1,7 @@
 """Gated torch modules: forward modes, penalties, compaction."""
 
+import pickle
+
 import numpy as np
 import scipy.sparse as sp
 import torch
@@ -12,7 +14,7 @@ from sklearn_l0.networks import (
     GatedMLP,
     mlp_forward,
 )
-from sklearn_l0.training import _Grid, adam_optimizer, squared_loss
+from sklearn_l0.training import SparseRows, _Grid, adam_optimizer, squared_loss
 
 
 def _with_some_closed_gates(module, generator):
@@ -130,6 +132,7 @@ def test_stack_skipping_shut_columns_changes_nothing(monkeypatch):
     results = []
     for fractions in [(0.0, 0.0), (1.0, 1.0)]:  # never skip, always skip
         monkeypatch.setattr(ColumnPicker, "FRACTION", fractions)
+        monkeypatch.setattr(ColumnPicker, "MIN_SAVED", 0)
         gen = torch.Generator().manual_seed(1)
         stack, _, _ = _stack(gen)
         stack.gate.generator = torch.Generator().manual_seed(2)
@@ -197,3 +200,18 @@ def test_grid_retires_models_and_restores_the_whole_grid():
     state = optimizer.state[stack.weight]
     assert state["exp_avg"].shape == stack.weight.shape
     step()  # and back to the whole grid
+
+
+def test_column_picker_gathers_only_where_it_pays():
+    picker = ColumnPicker()
+    x = torch.randn(400, 3000)
+    keep = torch.zeros(3000, dtype=torch.bool)
+    keep[::10] = True
+    assert picker(torch.randn(8, 30), lambda: keep[:30], 1) is None  # too small to pay
+    assert picker(x, lambda: torch.ones(3000, dtype=torch.bool), 4) is None  # nothing to skip
+    cols, sub = picker(x, lambda: keep, 4)  # second call with x: from the cached transpose
+    assert torch.equal(cols, keep.nonzero().flatten()) and torch.equal(sub, x[:, keep])
+    assert picker._x_t is not None and picker._seen() is x
+    assert picker(SparseRows(x.to_sparse()), lambda: keep, 4) is None  # sparse: never
+    clone = pickle.loads(pickle.dumps(picker))  # the cache is not pickled
+    assert clone._seen is None and clone._x_t is None

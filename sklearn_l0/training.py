@@ -475,7 +475,8 @@ class _Grid:
         if state:
             self.optimizer.state[new] = state
 
-    def _per_model(self, name: str, old: nn.Parameter, state: dict) -> dict:
+    @staticmethod
+    def _per_element(old: nn.Parameter, state: dict) -> dict:
         """The entries of an optimizer state that hold one value per parameter element."""
         return {k: v for k, v in state.items() if torch.is_tensor(v) and v.shape == old.shape}
 
@@ -504,7 +505,7 @@ class _Grid:
         for name, old in list(self.module.named_parameters()):
             self._flat(name, self.kept[name])[gone_ids] = self._flat(name, old)[gone]
             state = self.optimizer.state.get(old, {})
-            per_model = self._per_model(name, old, state)
+            per_model = self._per_element(old, state)
             saved = self.kept_state.setdefault(
                 name, {k: torch.zeros_like(self.kept[name]) for k in per_model}
             )
@@ -530,7 +531,7 @@ class _Grid:
             self._flat(name, full)[held] = self._flat(name, old)
             state = self.optimizer.state.get(old, {})
             new_state = dict(state)
-            for k, v in self._per_model(name, old, state).items():
+            for k, v in self._per_element(old, state).items():
                 whole = self.kept_state.get(name, {}).get(k, torch.zeros_like(full))
                 self._flat(name, whole)[held] = self._flat(name, v)
                 new_state[k] = whole

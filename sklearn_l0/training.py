@@ -31,7 +31,7 @@ import torch.nn.functional as F
 from sklearn.exceptions import ConvergenceWarning
 from torch import nn
 
-from .gates import HardConcreteGate, deterministic_gates
+from .gates import HardConcreteGate
 
 CHECK_STEPS = 10
 """Fewest optimizer steps between two convergence checks (a check costs one sync)."""
@@ -461,6 +461,7 @@ class _Grid:
         self.kept_state: dict[str, dict] = {}
         self.retired = np.zeros(shape, bool)
         self.rows = np.arange(self.n_models)  # the models the module holds, in order
+        self.open = module.open_gates().view(*shape, -1).clone()  # see open_mask
 
     def _flat(self, name: str, t: torch.Tensor) -> torch.Tensor:
         """``t`` (a parameter or its optimizer state) as ``(models, ...)``."""
@@ -481,16 +482,14 @@ class _Grid:
         return {k: v for k, v in state.items() if torch.is_tensor(v) and v.shape == old.shape}
 
     def open_mask(self) -> torch.Tensor:
-        """Test-time open gates of every model of the grid, shape ``(*shape, in_features)``."""
-        gate, log_alpha = self.module.gate, self.kept["gate.log_alpha"]
-        mask = torch.zeros(log_alpha.shape, dtype=torch.bool, device=log_alpha.device)
-        flat = mask.view(self.n_models, -1)
-        flat[torch.as_tensor(self.rows, device=mask.device)] = self.module.open_gates()
-        if self.retired.any():
-            retired = torch.as_tensor(np.flatnonzero(self.retired), device=mask.device)
-            la = log_alpha.view(self.n_models, -1)[retired]
-            flat[retired] = deterministic_gates(la, gamma=gate.gamma, zeta=gate.zeta) > 0
-        return mask
+        """Test-time open gates of every model of the grid, shape ``(*shape, in_features)``.
+
+        The rows of retired models keep the gates they had at their last check,
+        which are the ones they retired with (retirement follows the check).
+        """
+        held = torch.as_tensor(self.rows, device=self.open.device)
+        self.open.view(self.n_models, -1)[held] = self.module.open_gates()
+        return self.open.clone()
 
     @torch.no_grad()
     def retire(self, settled: np.ndarray) -> None:

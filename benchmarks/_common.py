@@ -1,8 +1,25 @@
-"""Helpers shared by the benchmark scripts (run them as ``python benchmarks/NAME.py``)."""
+"""Helpers shared by the benchmark scripts (run them as ``python benchmarks/NAME.py``).
+
+- :func:`limit_threads`: one thread per library (torch, BLAS, OpenMP);
+- :func:`time_call`: the timing loop (wall time of repeated calls);
+- :func:`run_peak_memory`: run a worker in a fresh process, get its result and peak RSS.
+
+This module imports torch only inside :func:`limit_threads`, so that a parent process that
+only starts workers stays small (its resident size would count in theirs, see
+:func:`run_peak_memory`).
+"""
 
 from __future__ import annotations
 
-import torch
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
 from threadpoolctl import threadpool_info, threadpool_limits
 
 
@@ -12,8 +29,105 @@ def limit_threads(threads: int) -> str:
     Returns a one-line description of the native thread pools, for the report.
     Call it after importing the peers, so their libraries are limited too.
     """
+    import torch
+
     if threads > 0:
         torch.set_num_threads(threads)
         threadpool_limits(threads)
     pools = sorted({f"{p['internal_api']} {p['num_threads']}" for p in threadpool_info()})
     return ", ".join(pools)
+
+
+def time_call(
+    fn: Callable[..., Any],
+    repeats: int = 1,
+    *,
+    min_time: float = 0.0,
+    max_repeats: int = 100,
+    setup: Callable[[], Any] | None = None,
+    sync: Callable[[], None] | None = None,
+) -> tuple[Any, list[float]]:
+    """Wall time of repeated calls of ``fn``, with ``time.perf_counter``.
+
+    ``fn`` is called ``repeats`` times, then again while the calls so far have taken less
+    than ``min_time`` seconds in all and fewer than ``max_repeats`` calls were made (as
+    with ``timeit``'s autorange, fast calls are repeated until their total is long
+    enough to measure).
+
+    Parameters
+    ----------
+    fn : callable
+        The call to time: ``fn()``, or ``fn(setup())`` when ``setup`` is given.
+    repeats : int, default=1
+        Calls made whatever their time.
+    min_time : float, default=0.0
+        After ``repeats`` calls, keep calling while the calls have taken less than this
+        many seconds in all...
+    max_repeats : int, default=100
+        ...and fewer than this many calls were made.
+    setup : callable, optional
+        Called before every call, outside the timed interval; its return value is
+        passed to ``fn`` (for example a fresh unfitted estimator).
+    sync : callable, optional
+        Called just before the clock starts and just before it stops, inside the timed
+        interval (``torch.cuda.synchronize``: wait for queued device work).
+
+    Returns
+    -------
+    result : object
+        What the last call of ``fn`` returned.
+    times : list of float
+        The seconds of every call, in order; callers take their median or minimum.
+    """
+    times: list[float] = []
+    result = None
+    while len(times) < repeats or (sum(times) < min_time and len(times) < max_repeats):
+        args = () if setup is None else (setup(),)
+        if sync is not None:
+            sync()
+        start = time.perf_counter()
+        result = fn(*args)
+        if sync is not None:
+            sync()
+        times.append(time.perf_counter() - start)
+    return result, times
+
+
+def run_peak_memory(args: Sequence[str]) -> tuple[Any, float]:
+    """Run ``python ARGS...`` in a fresh process; its JSON result and peak resident memory.
+
+    The worker prints its result as JSON on the last line of its standard output. Its
+    peak resident set size is the kernel's ``ru_maxrss`` of the finished process (as
+    ``os.wait4`` reports it), so it covers the whole process: the interpreter, the
+    imports, the data and the work. On Linux it is at least the parent's resident size
+    at the start (the kernel counts it through the ``exec``), so keep the parent small.
+
+    Parameters
+    ----------
+    args : sequence of str
+        The arguments after the Python interpreter (``sys.executable``): a script and
+        its options.
+
+    Returns
+    -------
+    result : object
+        The decoded last line of the worker's standard output.
+    peak_rss_mb : float
+        The worker's peak resident set size in MiB.
+
+    Raises
+    ------
+    subprocess.CalledProcessError
+        If the worker fails; its ``stdout`` and ``stderr`` hold the worker's output.
+    """
+    cmd = [sys.executable, *args]
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        proc = subprocess.Popen(cmd, stdout=out, stderr=err)
+        _, status, usage = os.wait4(proc.pid, 0)  # waitpid with the child's resource usage
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        stdout, stderr = out.read().decode(), err.read().decode()
+    if proc.returncode:
+        raise subprocess.CalledProcessError(proc.returncode, cmd, stdout, stderr)
+    return json.loads(stdout.strip().splitlines()[-1]), usage.ru_maxrss / 1024  # KiB on Linux

@@ -30,11 +30,11 @@ Run on a machine with CUDA: ``PYTHONPATH=. python benchmarks/bench_gpu.py``
 from __future__ import annotations
 
 import argparse
-import time
 import warnings
 
 import numpy as np
 import torch
+from _common import time_call
 
 
 def _sync() -> None:
@@ -43,31 +43,20 @@ def _sync() -> None:
 
 
 def _peak() -> float | None:
-    return _peak() if torch.cuda.is_available() else None
+    return torch.cuda.max_memory_allocated() if torch.cuda.is_available() else None
 
 
 def _reset_peak() -> None:
     if torch.cuda.is_available():
-        _reset_peak()
-
-
-def _sync_time(fn, repeats: int) -> list[float]:
-    times = []
-    for _ in range(repeats):
-        _sync()
-        start = time.perf_counter()
-        fn()
-        _sync()
-        times.append(time.perf_counter() - start)
-    return times
+        torch.cuda.reset_peak_memory_stats()
 
 
 def copy_bandwidth(n_bytes: int, device) -> float:
     """Device-to-device copy bandwidth in bytes/s (bytes copied per second)."""
     src = torch.empty(n_bytes // 4, dtype=torch.float32, device=device)
     dst = torch.empty_like(src)
-    times = _sync_time(lambda: dst.copy_(src), 11)[1:]
-    return n_bytes / float(np.median(times))
+    _, times = time_call(lambda: dst.copy_(src), 11, sync=_sync)
+    return n_bytes / float(np.median(times[1:]))
 
 
 def data(n: int, p: int, seed: int = 0):
@@ -83,7 +72,7 @@ def step_time(module, loss_fn, dataset, epochs: int) -> float:
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        (seconds,) = _sync_time(
+        _, (seconds,) = time_call(
             lambda: train(
                 module,
                 loss_fn,
@@ -94,7 +83,7 @@ def step_time(module, loss_fn, dataset, epochs: int) -> float:
                 learning_rate=0.05,
                 batch_size=dataset.n_samples,
             ),
-            1,
+            sync=_sync,
         )
     return seconds / epochs
 
@@ -114,10 +103,11 @@ def main() -> None:
     from sklearn.model_selection import KFold
 
     from sklearn_l0 import L0Classifier
-    from sklearn_l0._base import column_stats, to_device
+    from sklearn_l0.data import Dataset, column_stats, to_device
     from sklearn_l0.datasets import support_f1
-    from sklearn_l0.networks import GatedLinear, GatedLinearStack
-    from sklearn_l0.training import Dataset, binary_log_loss
+    from sklearn_l0.grid import GatedLinearStack
+    from sklearn_l0.losses import binary_log_loss
+    from sklearn_l0.networks import GatedLinear
 
     device = torch.device(args.device)
     name = torch.cuda.get_device_name(device) if device.type == "cuda" else "CPU"
@@ -166,18 +156,16 @@ def main() -> None:
     # Whole fits.
     _reset_peak()
     L0Classifier(max_iter=5, device=device).fit(X[:1000], y[:1000])  # warm-up (lazy imports)
-    (fit_s,) = _sync_time(
-        lambda: L0Classifier(alpha=args.alpha, random_state=0, device=device).fit(X, y), 1
+    clf, (fit_s,) = time_call(
+        lambda: L0Classifier(alpha=args.alpha, random_state=0, device=device).fit(X, y), sync=_sync
     )
-    clf = L0Classifier(alpha=args.alpha, random_state=0, device=device).fit(X, y)
     rows.append((f"L0Classifier fit ({name})", fit_s, None, _peak()))
     sub = slice(0, args.saga_rows)
     saga = LogisticRegression(l1_ratio=1.0, solver="saga", C=0.05, max_iter=100)
-    start = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        saga.fit(X[sub], y[sub])
-    saga_s = (time.perf_counter() - start) * args.n / args.saga_rows
+        _, (saga_s,) = time_call(lambda: saga.fit(X[sub], y[sub]))
+    saga_s *= args.n / args.saga_rows
     rows.append(
         (f"saga L1 (CPU), {args.saga_rows} rows x {args.n // args.saga_rows}", saga_s, None, None)
     )

@@ -58,12 +58,14 @@ import sys
 import time
 import warnings
 from collections import Counter, defaultdict
+from functools import partial
+from operator import methodcaller
 
 import numpy as np
 import pandas as pd
 import sklearn
 import torch
-from _common import limit_threads
+from _common import limit_threads, time_call
 from sklearn.linear_model import Lasso, LassoCV
 from sklearn.metrics import r2_score
 from sklearn.model_selection import GridSearchCV
@@ -154,14 +156,15 @@ def run(args, methods):
             alpha = universal_alpha(ytr, N_FEATURES)
             for name, make in methods.items():
                 repeats = args.grid_repeats if name == GRID_NAME else args.repeats
-                times = []
                 with warnings.catch_warnings(record=True) as caught:
                     warnings.simplefilter("always")
-                    while len(times) < repeats or (sum(times) < args.min_time and len(times) < 100):
-                        est = make(alpha, seed)
-                        start = time.perf_counter()
-                        est.fit(Xtr, ytr)
-                        times.append(time.perf_counter() - start)
+                    est, times = time_call(
+                        methodcaller("fit", Xtr, ytr),  # on a fresh estimator from setup
+                        repeats,
+                        min_time=args.min_time,
+                        max_repeats=100,
+                        setup=partial(make, alpha, seed),
+                    )
                 for w in caught:
                     warns[name][w.category.__name__] += 1
                 n_fits[name] += len(times)

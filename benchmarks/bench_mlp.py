@@ -100,12 +100,13 @@ import sys
 import time
 import warnings
 from collections import Counter, defaultdict
+from functools import partial
 
 import numpy as np
 import pandas as pd
 import sklearn
 import torch
-from _common import limit_threads
+from _common import limit_threads, time_call
 from sklearn.datasets import load_digits, make_friedman1
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import accuracy_score, r2_score
@@ -116,8 +117,8 @@ from sklearn.preprocessing import StandardScaler
 
 import sklearn_l0
 from sklearn_l0 import L0MLPClassifier, L0MLPRegressor
+from sklearn_l0._predict import mlp_forward
 from sklearn_l0.datasets import make_nonlinear_classification, support_f1
-from sklearn_l0.networks import mlp_forward
 
 TASKS = {
     # name: (hidden sizes, is classification)
@@ -353,12 +354,7 @@ def flops(coefs):
 
 
 def median_time(fn, repeats):
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return float(np.median(times))
+    return float(np.median(time_call(fn, repeats)[1]))
 
 
 def inference_row(est, hidden, X_test, seed, repeats):
@@ -407,9 +403,7 @@ def run(args, methods):
                 method = make()
                 with warnings.catch_warnings(record=True) as caught:
                     warnings.simplefilter("always")
-                    start = time.perf_counter()
-                    method.fit(Xtr, ytr, hidden, clf, seed)
-                    fit_time = time.perf_counter() - start
+                    _, (fit_time,) = time_call(partial(method.fit, Xtr, ytr, hidden, clf, seed))
                     pred = method.predict(Xte)
                 for w in caught:
                     msg = str(w.message).splitlines()[0][:70]

@@ -38,13 +38,11 @@ import argparse
 import json
 import os
 import platform
-import resource
-import subprocess
-import sys
 import time
 import warnings
 
 import numpy as np
+from _common import run_peak_memory
 
 METHODS = ("L0RegressorCV", "GridSearchCV(L0Regressor)", "LassoCV")
 N_TEST = 1000
@@ -58,9 +56,8 @@ def _task(n: int, p: int, seed: int):
 
 
 def worker(method: str, n: int, p: int, seed: int, threads: int) -> dict:
-    """Fit one method once; return time, support F1, test R^2 and peak memory."""
-    sys.path.insert(0, os.path.dirname(__file__))
-    from _common import limit_threads
+    """Fit one method once; return time, support F1, test R^2 (the parent adds peak memory)."""
+    from _common import limit_threads, time_call
     from sklearn.linear_model import LassoCV
     from sklearn.metrics import r2_score
     from sklearn.model_selection import GridSearchCV, KFold
@@ -86,9 +83,7 @@ def worker(method: str, n: int, p: int, seed: int, threads: int) -> dict:
         )
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        start = time.perf_counter()
-        model.fit(X, y)
-        seconds = time.perf_counter() - start
+        _, (seconds,) = time_call(lambda: model.fit(X, y))
     best = getattr(model, "best_estimator_", model)
     support = best.support_ if hasattr(best, "support_") else best.coef_ != 0
     return {
@@ -97,7 +92,6 @@ def worker(method: str, n: int, p: int, seed: int, threads: int) -> dict:
         "r2": r2_score(y_test, model.predict(X_test)),
         "n_selected": int(support.sum()),
         "alpha": float(getattr(best, "alpha_", getattr(best, "alpha", np.nan))),
-        "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "warnings": len(caught),
     }
 
@@ -112,9 +106,7 @@ def product_ceiling(n: int, p: int, threads: int, models: int = 120) -> dict:
     batching can save on this machine in that phase, whatever the rest of the code does.
     """
     import torch
-
-    sys.path.insert(0, os.path.dirname(__file__))
-    from _common import limit_threads
+    from _common import limit_threads, time_call
 
     limit_threads(threads)
     gen = torch.Generator().manual_seed(0)
@@ -122,11 +114,7 @@ def product_ceiling(n: int, p: int, threads: int, models: int = 120) -> dict:
 
     def best_of(k: int) -> float:
         W, G = torch.randn(p, k, generator=gen), torch.randn(n, k, generator=gen)
-        times = []
-        for _ in range(5):
-            start = time.perf_counter()
-            X @ W, X.T @ G  # noqa: B018 (timed, not used)
-            times.append(time.perf_counter() - start)
+        _, times = time_call(lambda: (X @ W, X.T @ G), 5)
         return min(times)
 
     one, grid = best_of(1), best_of(models)
@@ -134,9 +122,11 @@ def product_ceiling(n: int, p: int, threads: int, models: int = 120) -> dict:
 
 
 def _run(method, n, p, seed, threads) -> dict:
-    cmd = [sys.executable, __file__, "--worker", method, f"{n}x{p}", str(seed), str(threads)]
-    out = subprocess.run(cmd, capture_output=True, text=True, check=True)
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    """One worker in a fresh process: its result, with its peak resident memory."""
+    result, peak_mb = run_peak_memory(
+        [__file__, "--worker", method, f"{n}x{p}", str(seed), str(threads)]
+    )
+    return {**result, "peak_mb": peak_mb}
 
 
 def main() -> None:

@@ -60,7 +60,7 @@ import numpy as np
 import pandas as pd
 import sklearn
 import torch
-from _common import limit_threads
+from _common import limit_threads, time_call
 from sklearn.metrics import accuracy_score, r2_score
 from sklearn.model_selection import GridSearchCV
 
@@ -143,17 +143,13 @@ def strength_of(est):
 
 def timed_fit(factory, X, y, min_time, caught):
     """Fit (repeated while the total stays under ``min_time``); median time, last model."""
-    times = []
-    while True:
-        est = factory()
-        with warnings.catch_warnings(record=True) as w:
-            warnings.simplefilter("always")
-            t0 = time.perf_counter()
-            est.fit(X, y)
-            times.append(time.perf_counter() - t0)
-        caught.extend(w)
-        if sum(times) >= min_time or len(times) >= 20:
-            return est, float(np.median(times)), len(times)
+    with warnings.catch_warnings(record=True) as w:
+        warnings.simplefilter("always")
+        est, times = time_call(
+            lambda est: est.fit(X, y), min_time=min_time, max_repeats=20, setup=factory
+        )
+    caught.extend(w)
+    return est, float(np.median(times)), len(times)
 
 
 def warm_up():

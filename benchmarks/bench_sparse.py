@@ -20,14 +20,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import resource
-import subprocess
-import sys
-import time
 
 import numpy as np
 import scipy.sparse as sp
+from _common import run_peak_memory
 
 N, P, PER_ROW, N_TRUE, N_TEST = 20_000, 100_000, 100, 20, 2_000
 
@@ -45,8 +41,8 @@ def task(seed: int = 0):
 
 
 def worker(method: str, alpha: float) -> dict:
-    sys.path.insert(0, os.path.dirname(__file__))
-    from _common import limit_threads
+    """Build the data, fit ``method`` once ("data": no fit); the parent adds the peak memory."""
+    from _common import limit_threads, time_call
     from sklearn.linear_model import Lasso
     from sklearn.metrics import r2_score
     from sklearn.pipeline import make_pipeline
@@ -57,9 +53,8 @@ def worker(method: str, alpha: float) -> dict:
 
     limit_threads(1)
     X, X_test, y, y_test, coef = task()
-    data_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     if method == "data":
-        return {"peak_mb": data_mb}
+        return {}
     if method == "L0Regressor":
         model = L0Regressor(alpha=alpha, random_state=0, device="cpu")
         support = lambda m: m.support_  # noqa: E731
@@ -71,15 +66,12 @@ def worker(method: str, alpha: float) -> dict:
             Lasso(alpha=0.5 * np.sqrt(2 * np.log(P) / N)),
         )
         support = lambda m: m[-1].coef_ != 0  # noqa: E731
-    start = time.perf_counter()
-    model.fit(X, y)
-    seconds = time.perf_counter() - start
+    _, (seconds,) = time_call(lambda: model.fit(X, y))
     return {
         "seconds": seconds,
         "f1": support_f1(coef != 0, support(model)),
         "selected": int(support(model).sum()),
         "r2": r2_score(y_test, model.predict(X_test)),
-        "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }
 
 
@@ -93,9 +85,10 @@ def main() -> None:
         return
     results = {}
     for method in ("data", "L0Regressor", "Lasso"):
-        cmd = [sys.executable, __file__, "--worker", method, "--alpha", str(args.alpha)]
-        out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
-        results[method] = json.loads(out.strip().splitlines()[-1])
+        result, peak_mb = run_peak_memory(
+            [__file__, "--worker", method, "--alpha", str(args.alpha)]
+        )
+        results[method] = {**result, "peak_mb": peak_mb}
     print(
         f"# {N} x {P} CSR, {N * PER_ROW} non-zeros; data alone: peak RSS "
         f"{results['data']['peak_mb']:.0f} MB; one thread"

@@ -62,11 +62,12 @@ import gzip
 import os
 import platform
 import sys
-import time
 import warnings
+from functools import partial
 from pathlib import Path
 
 import numpy as np
+from _common import time_call
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = REPO.parent / "shared" / "data" / "mnist"
@@ -190,9 +191,7 @@ def main(argv=None) -> None:
         )
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            start = time.perf_counter()
-            clf.fit(X_train, y_train)
-            fit_time = time.perf_counter() - start
+            _, (fit_time,) = time_call(partial(clf.fit, X_train, y_train))
         others = [w for w in caught if w.category.__name__ != "ConvergenceWarning"]
         for w in others:
             print(f"  warning: {w.category.__name__}: {w.message}")

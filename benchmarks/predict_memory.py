@@ -21,27 +21,7 @@ input is then included, so ``peak`` is an upper bound).
 
 Classifiers are measured for ``predict`` and ``predict_proba``.
 
-One run (2-core shared machine, one thread; input 763 MB, 10M x 20 float32):
-
-=================  ==============  =========  =======  ========
-estimator          method          output MB  peak MB  extra MB
-=================  ==============  =========  =======  ========
-L0Regressor        predict                76       87        10
-L0Classifier       predict                76      239       162
-L0Classifier       predict_proba         153      381       229
-L0MLPRegressor     predict                76       81         5
-L0MLPClassifier    predict                76      231       155
-L0MLPClassifier    predict_proba         153      385       232
-L0RegressorCV      predict                76       87        10
-L0ClassifierCV     predict                76      239       163
-L0ClassifierCV     predict_proba         153      381       229
-=================  ==============  =========  =======  ========
-
-Before the linear predict streamed (one ``X @ coef_.T`` on the float32 input, which numpy
-first copies to float64), its extra was 1,526 MB; the MLP regressor's (``X[:, support_]`` copied
-before the chunked forward pass) 194 MB. The classifiers' remaining extra is a few
-n-long vectors (the decision values, the class indices, the two probability columns),
-8 to 16 bytes a row, not ``n x p`` or ``n x hidden`` temporaries.
+Results: benchmarks/README.md.
 
 Run: ``python benchmarks/predict_memory.py [--rows 10000000] [--features 20]``
 (about a minute on one core; it needs ~2 GB of free memory).
@@ -55,8 +35,8 @@ import json
 import platform
 import resource
 import subprocess
-import sys
-import time
+
+from _common import run_peak_memory, time_call
 
 ESTIMATORS = (
     "L0Regressor",
@@ -98,9 +78,7 @@ def measure(method, X) -> dict:
     gc.collect()
     rss = _status_kb("VmRSS")
     reset_ok = _reset_peak()
-    start = time.perf_counter()
-    out = method(X)
-    seconds = time.perf_counter() - start
+    out, (seconds,) = time_call(lambda: method(X))
     peak = (_peak_kb(reset_ok) - rss) * 1024 / MB
     result = dict(
         seconds=seconds,
@@ -171,14 +149,15 @@ def main() -> None:
     print(header)
     print("-" * len(header))
     for name in args.estimators:
-        command = [sys.executable, __file__, "--worker", name]
+        command = [__file__, "--worker", name]
         command += ["--rows", str(args.rows), "--features", str(args.features)]
         command += ["--threads", str(args.threads)]
-        done = subprocess.run(command, capture_output=True, text=True, check=False)
-        if done.returncode:
-            print(f"{name:<16} failed:\n{done.stderr[-2000:]}")
+        try:  # the worker measures its own peak around each call; the process's is not used
+            rows, _ = run_peak_memory(command)
+        except subprocess.CalledProcessError as failed:
+            print(f"{name:<16} failed:\n{failed.stderr[-2000:]}")
             continue
-        for r in json.loads(done.stdout.strip().splitlines()[-1]):
+        for r in rows:
             print(
                 f"{r['estimator']:<16} {r['method']:<14} {r['n_kept']:>4} {r['hidden']:>7} "
                 f"{r['input_mb']:>9.0f} {r['output_mb']:>9.0f} {r['peak_mb']:>8.0f} "

@@ -4,11 +4,12 @@ Implements *Learning Sparse Neural Networks through L0 Regularization*
 (Louizos, Welling & Kingma, ICLR 2018) with hard concrete gates in PyTorch.
 """
 
-from ._base import AllFeaturesPrunedWarning
+from ._cv import L0ClassifierCV, L0RegressorCV
 from .feature_selection import L0Selector
-from .linear_model import L0Classifier, L0ClassifierCV, L0Regressor, L0RegressorCV
+from .linear_model import L0Classifier, L0Regressor
 from .neural_network import L0MLPClassifier, L0MLPRegressor
 from .training import TrainingDivergedError
+from .utils import AllFeaturesPrunedWarning
 
 __version__ = "0.1.0"
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from sklearn.feature_selection import SelectFromModel
 
+from .utils import DocLinkMixin
 
-class L0Selector(SelectFromModel):
+
+class L0Selector(DocLinkMixin, SelectFromModel):
     """Keep the features selected by an L0 estimator (its ``support_``).
 
     A :class:`~sklearn.feature_selection.SelectFromModel` whose importance is

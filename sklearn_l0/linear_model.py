@@ -1,50 +1,25 @@
-"""Linear models with an L0 penalty on the input features.
+"""Linear models with an L0 penalty on the input features: L0Regressor, L0Classifier.
 
-Both estimators fit ``output = X @ coef_.T + intercept_`` with one hard
-concrete gate per input feature, shared by every output (a feature is either
-used for all targets/classes or for none).
+Both fit ``output = X @ coef_.T + intercept_`` with one hard concrete gate per
+input feature, shared by every output (a feature is either used for all
+targets/classes or for none). The cross-validated versions are in ``_cv.py``.
 """
 
 from __future__ import annotations
 
 import numbers
-import warnings
-from functools import partial
 
 import numpy as np
-import scipy.sparse as sp
-import torch
-from sklearn.base import (
-    ClassifierMixin,
-    MultiOutputMixin,
-    RegressorMixin,
-    _fit_context,
-    is_classifier,
-)
-from sklearn.metrics import check_scoring, get_scorer_names
-from sklearn.model_selection import check_cv
-from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.extmath import safe_sparse_dot
+from sklearn.base import ClassifierMixin, MultiOutputMixin, RegressorMixin, _fit_context
+from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._base import (
-    AllFeaturesPrunedWarning,
-    L0BaseEstimator,
-    LogitClassifierMixin,
-    RegressorOutputMixin,
-    Standardization,
-    _seed,
-    atomic_fit,
-    column_stats,
-    encode_labels,
-    refit_on_support,
-    regression_target,
-    resolve_device,
-    to_device,
-)
+from ._base import L0BaseEstimator
+from ._predict import LogitClassifierMixin, RegressorOutputMixin, mlp_forward
+from .data import Standardization
 from .gates import BETA
-from .networks import GatedLinear, GatedLinearStack, mlp_forward
-from .training import Dataset, train, user_stacklevel
+from .networks import GatedLinear
+from .targets import encode_labels, regression_target
 
 _SELECTION_PARAMS_DOC = """
     alpha : float or {"aic", "bic", "ebic"}, default=0.01
@@ -171,7 +146,31 @@ def linear_coef(module: GatedLinear, x_std: Standardization, refitted, y_scale=1
     return coef, np.broadcast_to(intercept, (coef.shape[0],)).astype(np.float64)
 
 
-class _L0LinearModel(L0BaseEstimator):
+class LinearOutputsMixin:
+    """``_outputs`` and ``_export`` of a fitted linear model (plain or cross-validated)."""
+
+    def _outputs(self, X):
+        check_is_fitted(self)
+        X = validate_data(self, X, accept_sparse=("csr", "csc"), reset=False)
+        # By row chunks: no float64 copy of a float32 X (10M x 20 rows: 1.5 GB saved).
+        return mlp_forward(X, [np.atleast_2d(self.coef_).T], [self.intercept_], "identity")
+
+    def _export(self, module: GatedLinear, x_std: Standardization, target, refitted) -> None:
+        """Set ``support_``, ``coef_``, ``intercept_`` (and the classes or the output shape)."""
+        self.support_ = (module.gate.deterministic() > 0).cpu().numpy()
+        if target.classes is not None:
+            self.classes_ = target.classes
+            self.coef_, self.intercept_ = linear_coef(module, x_std, refitted)
+            return
+        y_std = target.y_std
+        coef, intercept = linear_coef(module, x_std, refitted, y_std.scale, y_std.mean)
+        self._y_1d = target.y_1d
+        if self._y_1d:
+            coef, intercept = coef[0], float(intercept[0])
+        self.coef_, self.intercept_ = coef, intercept
+
+
+class _L0LinearModel(LinearOutputsMixin, L0BaseEstimator):
     """Parameters, module and export shared by the two linear estimators."""
 
     _parameter_constraints: dict = {
@@ -241,18 +240,13 @@ class _L0LinearModel(L0BaseEstimator):
             batch_size=n_samples if self.batch_size == "auto" else min(self.batch_size, n_samples),
         )
 
-    def _export_linear(
-        self, module: GatedLinear, x_std: Standardization, refitted, y_scale=1.0, y_mean=0.0
-    ):
-        """Set ``support_``; return ``coef`` and ``intercept`` in the user's units."""
-        self.support_ = (module.gate.deterministic() > 0).cpu().numpy()
-        return linear_coef(module, x_std, refitted, y_scale, y_mean)
+    @property
+    def _center_X(self) -> bool:
+        return self.fit_intercept
 
-    def _outputs(self, X):
-        check_is_fitted(self)
-        X = validate_data(self, X, accept_sparse=("csr", "csc"), reset=False)
-        # By row chunks: no float64 copy of a float32 X (10M x 20 rows: 1.5 GB saved).
-        return mlp_forward(X, [np.atleast_2d(self.coef_).T], [self.intercept_], "identity")
+    @property
+    def _refits(self) -> bool:
+        return self.refit
 
 
 class L0Regressor(RegressorOutputMixin, MultiOutputMixin, RegressorMixin, _L0LinearModel):
@@ -310,25 +304,19 @@ class L0Regressor(RegressorOutputMixin, MultiOutputMixin, RegressorMixin, _L0Lin
         self : L0Regressor
             The fitted estimator.
         """
-        return self._fit(X, y, sample_weight, refit_support=self.refit, center=self.fit_intercept)
+        return self._fit(X, y, sample_weight)
 
     def _params_per_feature(self, n_outputs):
         return 1.0  # n_outputs coefficients, and the loss is averaged over the outputs
 
-    def _prepare_target(self, y, sample_weight, like=None):
-        profiled = isinstance(self.alpha, str)
-        center = self.fit_intercept
-        return regression_target(y, sample_weight, center=center, profiled=profiled, like=like)
-
-    def _export(self, module, x_std, target_info, refitted):
-        y_std = target_info["y_std"]
-        coef, intercept = self._export_linear(
-            module, x_std, refitted, y_scale=y_std.scale, y_mean=y_std.mean
+    def _prepare_target(self, y, sample_weight, like=None, classes=None):
+        return regression_target(
+            y,
+            sample_weight,
+            center=self.fit_intercept,
+            profiled=isinstance(self.alpha, str),
+            y_std=None if like is None else like.y_std,
         )
-        self._y_1d = target_info["y_1d"]
-        if self._y_1d:
-            coef, intercept = coef[0], float(intercept[0])
-        self.coef_, self.intercept_ = coef, intercept
 
 
 class L0Classifier(LogitClassifierMixin, ClassifierMixin, _L0LinearModel):
@@ -389,400 +377,14 @@ class L0Classifier(LogitClassifierMixin, ClassifierMixin, _L0LinearModel):
         self : L0Classifier
             The fitted estimator.
         """
-        return self._fit(X, y, sample_weight, refit_support=self.refit, center=self.fit_intercept)
+        return self._fit(X, y, sample_weight)
 
     def _params_per_feature(self, n_outputs):
         return max(n_outputs - 1, 1)  # softmax: one coefficient per class, one redundant
 
-    def _prepare_target(self, y, sample_weight, like=None):
-        classes = None if like is None else like["classes"]
+    def _prepare_target(self, y, sample_weight, like=None, classes=None):
+        classes = classes if like is None else like.classes
         return encode_labels(y, type(self).__name__, classes)
 
-    def _export(self, module, x_std, target_info, refitted):
-        self.classes_ = target_info["classes"]
-        self.coef_, self.intercept_ = self._export_linear(module, x_std, refitted)
 
-
-# ----------------------------------------------------------------------------- CV estimators
-
-_CV_PARAMS_DOC = """
-    alphas : int or array-like, default=20
-        The grid of L0 strengths. An int gives that many values on a log
-        scale from ``alpha_max``, where every feature is pruned, down to
-        ``eps * alpha_max``: for regression ``alpha_max`` is twice the
-        largest squared correlation of a feature with the target (that
-        correlation squared is the most that one feature alone lowers the
-        standardized mean squared error; the factor 2 leaves a margin for
-        the gate noise); for
-        classification it is the entropy of the classes (the most that any
-        set of features lowers the mean log-loss). An array-like is used as
-        given (sorted, largest first).
-    eps : float, default=1e-3
-        Ratio of the smallest to the largest alpha of an automatic grid.
-    cv : int, cross-validation generator or iterable, default=5
-        Folds, as in :func:`sklearn.model_selection.check_cv` (stratified for
-        the classifier).
-    scoring : str, callable or None, default=None
-        Validation score of each (alpha, fold) model, as in ``GridSearchCV``;
-        None uses the estimator's ``score`` (R^2 or accuracy). The best alpha
-        has the highest mean over folds (ties go to the larger alpha).
-"""
-
-_CV_ATTRS_DOC = """
-    alpha_ : float
-        The chosen L0 strength.
-    alphas_ : ndarray of shape (n_alphas,)
-        The grid, largest first.
-    score_path_ : ndarray of shape (n_alphas, n_folds)
-        Validation score of each alpha on each fold (higher is better).
-    support_path_ : ndarray of shape (n_alphas, n_features_in_), dtype=bool
-        Features selected at each alpha by the fits on all the data.
-    support_ : ndarray of shape (n_features_in_,), dtype=bool
-        Selected features of the final model (``support_path_[best]``).
-    gate_open_proba_ : ndarray of shape (n_features_in_,)
-        Probability that each feature's gate is non-zero, in the final model.
-    n_features_in_ : int
-        Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
-        Names of features seen during fit, when X has string column names.
-    n_iter_ : int
-        Number of epochs of the joint training of all models.
-    loss_curve_ : ndarray of shape (n_iter_,)
-        Training objective of the final model at each epoch.
-    n_gates_open_curve_ : ndarray of shape (n_iter_,)
-        Open test-time gates of the final model at each convergence check.
-"""
-
-
-class _L0LinearCV:
-    """``fit`` of the CV estimators: every (alpha, fold) model trained as one computation.
-
-    The training rows of fold ``f`` get weights, not copies of X: the models
-    are a :class:`~sklearn_l0.networks.GatedLinearStack` of shape
-    ``(n_alphas, n_folds + 1)`` whose last column trains on all rows (the
-    support path, and the final model at the chosen alpha). Each fold keeps
-    its own standardization of X and y, so that every member is the model the
-    plain estimator would fit on that fold's training rows.
-    """
-
-    _cv_constraints: dict = {
-        "alphas": [Interval(numbers.Integral, 1, None, closed="left"), "array-like"],
-        "eps": [Interval(numbers.Real, 0, 1, closed="neither")],
-        "cv": ["cv_object"],
-        "scoring": [StrOptions(set(get_scorer_names())), callable, None],
-    }
-
-    def _alpha_max(self, X, x_std, target, sample_weight) -> float:  # pragma: no cover
-        raise NotImplementedError
-
-    def _fold_targets(self, y, fold_weights, full_target) -> list:  # pragma: no cover
-        raise NotImplementedError
-
-    _partial_fit_available = False  # cross-validation needs all the data at once
-
-    def _plain(self):
-        """The plain estimator with these settings (what GridSearchCV would clone)."""
-        params = {k: v for k, v in self.get_params().items() if k in _CV_PARAMS}
-        return self._plain_class(**params)
-
-    @_fit_context(prefer_skip_nested_validation=True)
-    @atomic_fit
-    def fit(self, X, y, sample_weight=None):
-        """Fit every (alpha, fold) model together, choose alpha, keep its all-data fit.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Training data.
-        y : array-like of shape (n_samples,) or (n_samples, n_targets)
-            Targets.
-        sample_weight : array-like of shape (n_samples,), default=None
-            Non-negative weights of the samples (used in training, not in scoring).
-
-        Returns
-        -------
-        self : object
-            The fitted estimator.
-        """
-        X, y, sample_weight = self._validate_fit_data(X, y, sample_weight)
-        center = self.fit_intercept
-        folds = list(check_cv(self.cv, y, classifier=is_classifier(self)).split(X, y))
-        n_samples, n_features = X.shape
-        rows = np.zeros((n_samples, len(folds) + 1))
-        for f, (train_rows, _) in enumerate(folds):
-            rows[train_rows, f] = 1.0
-        rows[:, -1] = 1.0
-        full = self._prepare_target(y, sample_weight)  # first: its errors (one class) come first
-        fold_w = sample_weight[:, None] * rows
-        empty = np.flatnonzero(~(fold_w.sum(axis=0) > 0))
-        if empty.size:
-            raise ValueError(
-                f"sample_weight is zero on every training row of fold(s) {empty.tolist()}; "
-                "give those rows positive weights or use other folds (cv)."
-            )
-        fold_w /= fold_w.mean(axis=0)  # mean 1 over all rows: the loss is a mean over rows
-        targets = self._fold_targets(y, fold_w, full)
-        stats = [column_stats(X, fold_w[:, f], center=center) for f in range(rows.shape[1])]
-        x_std = stats[-1]
-
-        if isinstance(self.alphas, numbers.Integral):
-            top = self._alpha_max(X, x_std, full, sample_weight)
-            alphas = top * np.logspace(0, np.log10(self.eps), self.alphas)
-        else:
-            alphas = -np.sort(-np.asarray(self.alphas, dtype=np.float64).ravel())
-            if alphas.size == 0 or not np.all(np.isfinite(alphas)) or alphas[-1] < 0:
-                raise ValueError(
-                    f"alphas must be finite non-negative numbers; got {self.alphas!r}."
-                )
-
-        device = resolve_device(self.device)
-        generator = torch.Generator(device=device).manual_seed(_seed(self.random_state))
-        as_tensor = partial(torch.as_tensor, dtype=torch.float32, device=device)
-        dense_mean = 0.0 if sp.issparse(X) else x_std.mean  # what to_device subtracted
-        scale = np.stack([x_std.scale / st.scale for st in stats])
-        offset = np.stack([(st.mean - dense_mean) / st.scale for st in stats])
-        stack = GatedLinearStack(
-            n_features,
-            full.n_outputs,
-            (len(alphas), rows.shape[1]),
-            l0=as_tensor(alphas[:, None]),
-            l2=self.weight_decay,
-            scale=as_tensor(scale[None]),
-            offset=as_tensor(offset[None]) if np.any(offset) else None,
-            bias=self.fit_intercept,
-            beta=self.temperature,
-        ).to(device)
-        if all(t is full for t in targets):  # classes: one target, broadcast over the folds
-            y_all = full.y[:, None]
-        else:  # regression: y standardized per fold, (n, folds + 1, k)
-            y_all = np.stack([t.y for t in targets], axis=1)
-        data = Dataset(
-            to_device(X, x_std, device),
-            torch.as_tensor(y_all, device=device).unsqueeze(1),
-            as_tensor(fold_w).unsqueeze(1),
-        )
-        history, _ = train(
-            stack,
-            full.loss_fn,
-            data,
-            generator=generator,
-            verbose=self.verbose,
-            **self._train_options(n_samples),
-        )
-
-        # Score every (alpha, fold) member as the plain estimator fitted on the fold.
-        scorer = check_scoring(self._plain(), scoring=self.scoring)
-        scores = np.empty((len(alphas), len(folds)))
-        refits = {}
-        for f, (train_rows, test_rows) in enumerate(folds):
-            for a in range(len(alphas)):
-                member = stack.member((a, f))
-                key = (f, (member.gate.deterministic() > 0).cpu().numpy().tobytes())
-                if key not in refits:
-                    w = fold_w[train_rows, f]
-                    refits[key] = self._member_model(
-                        member, X[train_rows], targets[f], stats[f], train_rows, w / w.mean()
-                    )
-                scores[a, f] = scorer(refits[key], X[test_rows], y[test_rows])
-        best = int(np.argmax(scores.mean(axis=1)))  # first of ties: the larger alpha
-
-        final = stack.member((best, -1))
-        refitted = None
-        if self.refit:
-            y_all_rows, w_all_rows = data.y[:, 0, -1], data.w[:, 0, -1]
-            refitted = refit_on_support(final, full.loss_fn, X, x_std, y_all_rows, w_all_rows)
-        self._export(final, x_std, targets[-1].info, refitted)
-        with torch.no_grad():
-            self.gate_open_proba_ = final.gate.learned_prob_nonzero().double().cpu().numpy()
-        self.alpha_ = float(alphas[best])
-        self.alphas_ = alphas
-        self.score_path_ = scores
-        self.support_path_ = (stack.gate.deterministic()[:, -1] > 0).cpu().numpy()
-        self.n_iter_ = history.n_iter
-        self.loss_curve_ = np.asarray(history.loss_curve)[:, best, -1]
-        self.n_gates_open_curve_ = np.asarray(history.n_open_curve, dtype=np.int64)[:, best, -1]
-        if not self.support_.any() and n_features > 0:
-            warnings.warn(
-                f"The chosen alpha={self.alpha_:.4g} pruned every feature: the model predicts "
-                "a constant (the intercept). Extend alphas to smaller values.",
-                AllFeaturesPrunedWarning,
-                stacklevel=user_stacklevel(),
-            )
-        return self
-
-    def _member_model(self, member, X_train, target, x_std, train_rows, weights):
-        """The plain estimator holding ``member`` (refitted on its fold when ``refit``)."""
-        refitted = None
-        if self.refit:
-            device = member.weight.device
-            y = torch.as_tensor(target.y[train_rows], device=device)
-            w = torch.as_tensor(weights, dtype=torch.float32, device=device)
-            refitted = refit_on_support(member, target.loss_fn, X_train, x_std, y, w)
-        model = self._plain()
-        model.n_features_in_ = X_train.shape[1]
-        model._export(member, x_std, target.info, refitted)
-        return model
-
-
-_CV_PARAMS = (
-    "weight_decay",
-    "fit_intercept",
-    "refit",
-    "max_iter",
-    "tol",
-    "n_iter_no_change",
-    "learning_rate",
-    "batch_size",
-    "temperature",
-    "device",
-    "random_state",
-    "verbose",
-)
-
-
-class L0RegressorCV(_L0LinearCV, L0Regressor):
-    __doc__ = f"""L0-regularized linear regression with alpha chosen by cross-validation.
-
-    Like :class:`sklearn.linear_model.LassoCV`: every (alpha, fold) model,
-    and the fits on all the data along the grid, train together as one torch
-    computation (one pass over X per step serves all of them; folds are
-    sample weights, not copies of X). Each is scored as the
-    :class:`L0Regressor` with those settings would be on the held-out fold,
-    the alpha with the best mean score is chosen, and its fit on all the data
-    is the final model.
-
-    Parameters
-    ----------{_CV_PARAMS_DOC}{_TRAINING_PARAMS_DOC}
-    Attributes
-    ----------
-    coef_ : ndarray of shape (n_features_in_,) or (n_targets, n_features_in_)
-        Coefficients of the final model.
-    intercept_ : float or ndarray of shape (n_targets,)
-        Intercept of the final model.
-{_CV_ATTRS_DOC}
-    See Also
-    --------
-    L0Regressor : One fit at a given alpha.
-    sklearn.linear_model.LassoCV : The L1 analogue.
-
-    Examples
-    --------
-    >>> from sklearn_l0 import L0RegressorCV
-    >>> from sklearn_l0.datasets import make_sparse_regression
-    >>> X, y, coef = make_sparse_regression(200, 50, n_informative=5, random_state=0)
-    >>> reg = L0RegressorCV(alphas=10, cv=3, random_state=0).fit(X, y)
-    >>> bool((reg.support_ == (coef != 0)).all())
-    True
-    """
-
-    _plain_class = L0Regressor
-    _parameter_constraints: dict = {
-        **L0Regressor._parameter_constraints,
-        **_L0LinearCV._cv_constraints,
-    }
-
-    def __init__(
-        self,
-        *,
-        alphas=20,
-        eps: float = 1e-3,
-        cv=5,
-        scoring=None,
-        weight_decay: float = 1e-3,
-        fit_intercept: bool = True,
-        refit: bool = True,
-        max_iter: int = 1000,
-        tol: float = 1e-4,
-        n_iter_no_change: int = 50,
-        learning_rate: float = 0.05,
-        batch_size: int | str = "auto",
-        temperature: float = BETA,
-        device="auto",
-        random_state=None,
-        verbose: int = 0,
-    ) -> None:
-        self.alphas = alphas
-        self.eps = eps
-        self.cv = cv
-        self.scoring = scoring
-        self.weight_decay = weight_decay
-        self.fit_intercept = fit_intercept
-        self.refit = refit
-        self.max_iter = max_iter
-        self.tol = tol
-        self.n_iter_no_change = n_iter_no_change
-        self.learning_rate = learning_rate
-        self.batch_size = batch_size
-        self.temperature = temperature
-        self.device = device
-        self.random_state = random_state
-        self.verbose = verbose
-
-    def _prepare_target(self, y, sample_weight, like=None):
-        return regression_target(y, sample_weight, center=self.fit_intercept, profiled=False)
-
-    def _fold_targets(self, y, fold_weights, full):
-        return [self._prepare_target(y, w) for w in fold_weights.T]
-
-    def _alpha_max(self, X, x_std, full, sample_weight):
-        """Twice the largest decrease of the loss that one feature alone brings.
-
-        For standardized X and y that decrease is the largest squared
-        correlation (averaged over targets) of a feature with the target.
-        """
-        residual = sample_weight[:, None] * full.y
-        corr = safe_sparse_dot(X.T, residual, dense_output=True)
-        corr -= np.outer(x_std.mean, residual.sum(axis=0))  # center sparse or dense X alike
-        corr /= x_std.scale[:, None] * X.shape[0]
-        return 2.0 * float(np.max(np.square(corr).mean(axis=1), initial=0.0))
-
-
-class L0ClassifierCV(_L0LinearCV, L0Classifier):
-    __doc__ = f"""L0-regularized logistic regression with alpha chosen by cross-validation.
-
-    Like :class:`sklearn.linear_model.LogisticRegressionCV`: every (alpha,
-    fold) model, and the fits on all the data along the grid, train together
-    as one torch computation. Each is scored as the :class:`L0Classifier`
-    with those settings would be on the held-out fold (stratified folds by
-    default), the alpha with the best mean score is chosen, and its fit on
-    all the data is the final model.
-
-    Parameters
-    ----------{_CV_PARAMS_DOC}{_TRAINING_PARAMS_DOC}
-    Attributes
-    ----------
-    classes_ : ndarray of shape (n_classes,)
-        Class labels.
-    coef_ : ndarray of shape (1, n_features_in_) or (n_classes, n_features_in_)
-        Coefficients of the final model.
-    intercept_ : ndarray of shape (1,) or (n_classes,)
-        Intercepts of the final model.
-{_CV_ATTRS_DOC}
-    See Also
-    --------
-    L0Classifier : One fit at a given alpha.
-    sklearn.linear_model.LogisticRegressionCV : The L1/L2 analogue.
-    """
-
-    _plain_class = L0Classifier
-    _parameter_constraints: dict = {
-        **L0Classifier._parameter_constraints,
-        **_L0LinearCV._cv_constraints,
-    }
-    __init__ = L0RegressorCV.__init__
-
-    def _fold_targets(self, y, fold_weights, full):
-        return [full] * fold_weights.shape[1]
-
-    def _alpha_max(self, X, x_std, full, sample_weight):
-        """The entropy of the classes (nats): the log-loss of the intercept-only model.
-
-        No set of features can lower the mean log-loss by more, so above it
-        every feature is pruned.
-        """
-        freq = np.bincount(full.y.astype(np.int64), weights=sample_weight) / sample_weight.sum()
-        freq = freq[freq > 0]
-        return float(-(freq * np.log(freq)).sum())
-
-
-__all__ = ["L0Classifier", "L0ClassifierCV", "L0Regressor", "L0RegressorCV"]
+__all__ = ["L0Classifier", "L0Regressor"]

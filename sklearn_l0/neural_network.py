@@ -15,15 +15,11 @@ from sklearn.base import ClassifierMixin, MultiOutputMixin, RegressorMixin, _fit
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._base import (
-    L0BaseEstimator,
-    LogitClassifierMixin,
-    RegressorOutputMixin,
-    encode_labels,
-    regression_target,
-)
+from ._base import L0BaseEstimator
+from ._predict import LogitClassifierMixin, RegressorOutputMixin, mlp_forward
 from .gates import BETA
-from .networks import ACTIVATIONS, GatedMLP, mlp_forward
+from .networks import ACTIVATIONS, GatedMLP
+from .targets import encode_labels, regression_target
 
 _MLP_PARAMS_DOC = """
     hidden_layer_sizes : array-like of int, default=(100,)
@@ -253,7 +249,17 @@ class _L0MLP(L0BaseEstimator):
             shuffle=self.shuffle,
         )
 
-    def _export_network(self, module: GatedMLP, x_std, y_scale=1.0, y_mean=0.0):
+    @property
+    def _validation_fraction(self) -> float | None:
+        return self.validation_fraction if self.early_stopping else None
+
+    def _export(self, module: GatedMLP, x_std, target, refitted) -> None:
+        """Compact the network; fold the standardization of X (and y) into its layers."""
+        y_scale, y_mean = 1.0, 0.0
+        if target.classes is not None:
+            self.classes_ = target.classes
+        else:
+            y_scale, y_mean, self._y_1d = target.y_std.scale, target.y_std.mean, target.y_1d
         kept, coefs, intercepts = module.compact()
         # Fold the input standardization into the first layer, the target's into the last.
         mean, scale = x_std.mean[kept], x_std.scale[kept]
@@ -328,14 +334,14 @@ class L0MLPRegressor(RegressorOutputMixin, MultiOutputMixin, RegressorMixin, _L0
     def _loss_units(self, n_outputs):
         return n_outputs
 
-    def _prepare_target(self, y, sample_weight, like=None):
-        profiled = isinstance(self.alpha, str)
-        return regression_target(y, sample_weight, center=True, profiled=profiled, like=like)
-
-    def _export(self, module, x_std, target_info, refitted):
-        y_std = target_info["y_std"]
-        self._y_1d = target_info["y_1d"]
-        self._export_network(module, x_std, y_scale=y_std.scale, y_mean=y_std.mean)
+    def _prepare_target(self, y, sample_weight, like=None, classes=None):
+        return regression_target(
+            y,
+            sample_weight,
+            center=True,
+            profiled=isinstance(self.alpha, str),
+            y_std=None if like is None else like.y_std,
+        )
 
 
 class L0MLPClassifier(LogitClassifierMixin, ClassifierMixin, _L0MLP):
@@ -392,13 +398,9 @@ class L0MLPClassifier(LogitClassifierMixin, ClassifierMixin, _L0MLP):
         """
         return self._fit(X, y, sample_weight)
 
-    def _prepare_target(self, y, sample_weight, like=None):
-        classes = None if like is None else like["classes"]
+    def _prepare_target(self, y, sample_weight, like=None, classes=None):
+        classes = classes if like is None else like.classes
         return encode_labels(y, type(self).__name__, classes)
-
-    def _export(self, module, x_std, target_info, refitted):
-        self.classes_ = target_info["classes"]
-        self._export_network(module, x_std)
 
 
 __all__ = ["L0MLPClassifier", "L0MLPRegressor"]

@@ -1,9 +1,17 @@
-"""Every estimator of the library, with small settings, for the API-wide reliability tests.
+"""The one registry of estimators for the API-wide tests.
 
-``ESTIMATORS`` is the one list that ``test_bad_input.py``, ``test_properties.py`` and
-``test_faults.py`` parametrize over: add a new estimator here (small settings, ``device="cpu"``,
-a fixed ``random_state``) and every reliability test runs on it. ``make_data`` gives a tiny
-problem each estimator can fit.
+A new estimator is added here, and every API-wide test runs on it:
+
+- ``ESTIMATORS``: every estimator with small settings, for the reliability tests
+  (``test_bad_input.py``, ``test_properties.py``, ``test_faults.py``); ``make_data``
+  gives a tiny problem each can fit;
+- ``CHECKED``: every public estimator with its defaults (CPU), for scikit-learn's own
+  checks (``test_common.py``);
+- ``ECOSYSTEM``: the four plain estimators by name, with their task, for the tests of
+  logging, pickling and joblib (``test_ecosystem.py``);
+- ``INCREMENTAL``: the estimators that have ``partial_fit`` (``test_partial_fit.py``).
+
+All use ``device="cpu"`` and, where results are compared, a fixed ``random_state``.
 """
 
 from __future__ import annotations
@@ -18,6 +26,7 @@ from sklearn_l0 import (
     L0MLPRegressor,
     L0Regressor,
     L0RegressorCV,
+    L0Selector,
 )
 
 _SMALL = dict(max_iter=10, n_iter_no_change=5, device="cpu", random_state=0)
@@ -32,6 +41,34 @@ ESTIMATORS = [
     L0ClassifierCV(alphas=3, cv=2, **_SMALL),
 ]
 """Unfitted instances with small settings (fits of ~10 epochs on a few dozen rows)."""
+
+CHECKED = [
+    L0Regressor(device="cpu"),
+    L0Classifier(device="cpu"),
+    L0MLPRegressor(device="cpu"),
+    L0MLPClassifier(device="cpu"),
+    L0RegressorCV(alphas=4, cv=3, max_iter=300, device="cpu"),
+    L0ClassifierCV(alphas=4, cv=3, max_iter=300, device="cpu"),
+    L0Selector(L0Regressor(device="cpu")),
+]
+"""Every public estimator, for ``parametrize_with_checks`` (defaults; shorter CV grids)."""
+
+_ECOSYSTEM_MLP = dict(hidden_layer_sizes=(8,), max_iter=30, device="cpu", random_state=0)
+ECOSYSTEM = {
+    "L0Regressor": (L0Regressor(device="cpu", random_state=0), "regression"),
+    "L0Classifier": (L0Classifier(device="cpu", random_state=0), "classification"),
+    "L0MLPRegressor": (L0MLPRegressor(**_ECOSYSTEM_MLP), "regression"),
+    "L0MLPClassifier": (L0MLPClassifier(**_ECOSYSTEM_MLP), "classification"),
+}
+"""Name -> (estimator, task). Small networks and few epochs: plumbing, not selection quality."""
+
+INCREMENTAL = [
+    L0Regressor(random_state=0, device="cpu"),
+    L0Classifier(random_state=0, device="cpu"),
+    L0MLPRegressor(hidden_layer_sizes=(8,), batch_size=16, random_state=0, device="cpu"),
+    L0MLPClassifier(hidden_layer_sizes=(8, 4), batch_size=16, random_state=0, device="cpu"),
+]
+"""The estimators with ``partial_fit``."""
 
 LEARNING_RATE_PARAMS = ("learning_rate", "learning_rate_init")
 """Names the estimators give their (Adam) step size."""

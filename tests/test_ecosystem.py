@@ -11,23 +11,17 @@ import joblib
 import numpy as np
 import pytest
 import torch
+from _estimators import ECOSYSTEM
 from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from sklearn_l0 import L0Classifier, L0MLPClassifier, L0MLPRegressor, L0Regressor, L0Selector
+from sklearn_l0 import L0Regressor, L0Selector
 from sklearn_l0.datasets import make_sparse_classification, make_sparse_regression
 
-# Small networks and few epochs: these tests check plumbing, not selection quality.
-MLP_PARAMS = dict(hidden_layer_sizes=(8,), max_iter=30, device="cpu", random_state=0)
-ESTIMATORS = {
-    "L0Regressor": (L0Regressor(device="cpu", random_state=0), "regression"),
-    "L0Classifier": (L0Classifier(device="cpu", random_state=0), "classification"),
-    "L0MLPRegressor": (L0MLPRegressor(**MLP_PARAMS), "regression"),
-    "L0MLPClassifier": (L0MLPClassifier(**MLP_PARAMS), "classification"),
-}
+ESTIMATORS = ECOSYSTEM
 
 
 def _data(task):

@@ -6,15 +6,13 @@ import numpy as np
 import scipy.sparse as sp
 import torch
 
+from sklearn_l0._predict import mlp_forward
+from sklearn_l0.data import SparseRows
 from sklearn_l0.gates import hard_concrete, logistic_noise
-from sklearn_l0.networks import (
-    ColumnPicker,
-    GatedLinear,
-    GatedLinearStack,
-    GatedMLP,
-    mlp_forward,
-)
-from sklearn_l0.training import SparseRows, _Grid, adam_optimizer, squared_loss
+from sklearn_l0.grid import GatedLinearStack
+from sklearn_l0.losses import squared_loss
+from sklearn_l0.networks import ColumnPicker, GatedLinear, GatedMLP
+from sklearn_l0.training import adam_optimizer
 
 
 def _with_some_closed_gates(module, generator):
@@ -180,18 +178,17 @@ def test_grid_retires_models_and_restores_the_whole_grid():
         optimizer.step()
 
     step()
-    grid = _Grid(stack, (3, 2), optimizer)
     settled = np.zeros((3, 2), bool)
     settled[0, 1] = settled[2, 0] = True
     at_retirement = stack.weight.detach().clone()
-    grid.retire(settled)
+    stack.retire(settled, optimizer)
     assert stack.weight.shape == (4, 40, 1) and stack.gate.log_alpha.shape == (4, 40)
     assert stack.active.tolist() == [0, 2, 3, 5]
-    assert grid.open_mask().shape == (3, 2, 40)
+    assert stack.open_mask().shape == (3, 2, 40)
     assert stack(x).shape == (20, 3, 2, 1) and torch.all(stack(x)[:, 0, 1] == 0)
     step()  # the optimizer follows the new, smaller parameters
     after = stack.weight.detach().clone()
-    grid.restore()
+    stack.restore(optimizer)
     assert stack.active is None and stack.weight.shape == (3, 2, 40, 1)
     torch.testing.assert_close(stack.weight[0, 1], at_retirement[0, 1])
     torch.testing.assert_close(stack.weight[2, 0], at_retirement[2, 0])

@@ -6,12 +6,11 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 import torch
+from _estimators import INCREMENTAL
 
 from sklearn_l0 import (
     L0Classifier,
     L0ClassifierCV,
-    L0MLPClassifier,
-    L0MLPRegressor,
     L0Regressor,
     L0RegressorCV,
 )
@@ -58,12 +57,7 @@ def test_classifier_needs_classes_first_and_accepts_one_class_chunks():
         clf.partial_fit(X[:10], labels[:10], classes=["no", "yes", "maybe"])
 
 
-ESTIMATORS = [
-    L0Regressor(random_state=0, device="cpu"),
-    L0Classifier(random_state=0, device="cpu"),
-    L0MLPRegressor(hidden_layer_sizes=(8,), batch_size=16, random_state=0, device="cpu"),
-    L0MLPClassifier(hidden_layer_sizes=(8, 4), batch_size=16, random_state=0, device="cpu"),
-]
+ESTIMATORS = INCREMENTAL
 
 
 def _data(estimator, seed=0):

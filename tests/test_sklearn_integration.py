@@ -1,9 +1,12 @@
 """The estimators inside scikit-learn's tools: pipelines, searches, selection, cloning."""
 
 import pickle
+from pathlib import Path
 
 import numpy as np
 import pytest
+from _estimators import CHECKED
+from sklearn import config_context
 from sklearn.base import clone
 from sklearn.ensemble import RandomForestRegressor
 from sklearn.feature_selection import SelectFromModel
@@ -11,9 +14,11 @@ from sklearn.linear_model import LinearRegression
 from sklearn.model_selection import GridSearchCV, cross_val_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
+from sklearn.utils import estimator_html_repr
 
-from sklearn_l0 import L0Classifier, L0Regressor, L0Selector
+from sklearn_l0 import L0Classifier, L0Regressor, L0RegressorCV, L0Selector
 from sklearn_l0.datasets import make_sparse_classification, make_sparse_regression
+from sklearn_l0.utils import DOCS_URL
 
 
 @pytest.fixture(scope="module")
@@ -91,3 +96,39 @@ def test_select_from_model_with_support_importance(regression_data):
     sfm = SelectFromModel(L0Regressor(random_state=0), importance_getter="support_", threshold=0.5)
     pipe = make_pipeline(sfm, RandomForestRegressor(n_estimators=20, random_state=0)).fit(X, y)
     np.testing.assert_array_equal(pipe[0].get_support(), truth)
+
+
+@pytest.mark.parametrize(
+    "est, grid",
+    [
+        (L0Regressor(random_state=0, device="cpu"), {"alpha": [0.01, 0.05]}),
+        (L0RegressorCV(alphas=4, random_state=0, device="cpu"), {"cv": [2, 3]}),
+    ],
+    ids=["L0Regressor", "L0RegressorCV"],
+)
+def test_sample_weight_is_routed_through_pipeline_and_grid_search(regression_data, est, grid):
+    """With metadata routing on, ``set_fit_request`` sends the weights to the L0 step."""
+    X, y, _ = regression_data
+    w = np.random.RandomState(0).uniform(0.1, 3.0, size=len(y))
+    with config_context(enable_metadata_routing=True):
+        step = clone(est).set_fit_request(sample_weight=True).set_score_request(sample_weight=True)
+        pipe = make_pipeline(StandardScaler().set_fit_request(sample_weight=False), step)
+        name = pipe.steps[-1][0]
+        search = GridSearchCV(pipe, {f"{name}__{k}": v for k, v in grid.items()}, cv=3)
+        search.fit(X, y, sample_weight=w)
+    fitted = search.best_estimator_[-1]
+    Xs = StandardScaler().fit_transform(X)
+    weighted = clone(fitted).fit(Xs, y, sample_weight=w)
+    unweighted = clone(fitted).fit(Xs, y)
+    np.testing.assert_allclose(fitted.coef_, weighted.coef_, rtol=1e-6, atol=1e-9)
+    assert not np.allclose(fitted.coef_, unweighted.coef_)
+
+
+@pytest.mark.parametrize("est", CHECKED, ids=lambda e: type(e).__name__)
+def test_html_repr_links_to_the_estimators_page_of_the_api_reference(est):
+    name = type(est).__name__
+    page = f"generated/sklearn_l0.{name}.html"  # what Sphinx writes for docs/api.rst
+    assert est._get_doc_link() == DOCS_URL + page
+    assert f'href="{DOCS_URL + page}"' in estimator_html_repr(est)
+    api = (Path(__file__).parents[1] / "docs" / "api.rst").read_text()
+    assert f"   {name}\n" in api.split(".. currentmodule:: sklearn_l0.datasets")[0]

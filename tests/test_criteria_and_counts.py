@@ -7,13 +7,13 @@ import pytest
 from sklearn.exceptions import ConvergenceWarning
 
 from sklearn_l0 import L0Classifier, L0MLPClassifier, L0Regressor
-from sklearn_l0._base import criterion_price
 from sklearn_l0.datasets import (
     make_nonlinear_classification,
     make_sparse_classification,
     make_sparse_regression,
     support_f1,
 )
+from sklearn_l0.targets import criterion_price
 
 SEEDS = range(5)
 

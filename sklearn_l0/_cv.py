@@ -1,0 +1,433 @@
+"""Cross-validated linear models: every (alpha, fold) model trained as one computation.
+
+:class:`L0RegressorCV` and :class:`L0ClassifierCV` follow scikit-learn's
+``LinearModelCV``: they hold the parameters they share with the plain
+estimator, build it through one method (:meth:`_L0LinearCV._plain`, with
+those parameters read from ``get_params()``), and use it to encode the
+target, to score every (alpha, fold) model as the plain estimator fitted on
+that fold, and to export the final model. The grid trains as one
+:class:`~sklearn_l0.grid.GatedLinearStack`.
+"""
+
+from __future__ import annotations
+
+import numbers
+from functools import partial
+
+import numpy as np
+import scipy.sparse as sp
+import torch
+from sklearn.base import (
+    BaseEstimator,
+    ClassifierMixin,
+    MultiOutputMixin,
+    RegressorMixin,
+    _fit_context,
+    is_classifier,
+)
+from sklearn.metrics import check_scoring, get_scorer_names
+from sklearn.model_selection import check_cv
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.extmath import safe_sparse_dot
+
+from ._predict import LogitClassifierMixin, RegressorOutputMixin
+from .data import Dataset, column_stats, to_device, validate_fit_data
+from .gates import BETA
+from .grid import GatedLinearStack
+from .linear_model import _TRAINING_PARAMS_DOC, L0Classifier, L0Regressor, LinearOutputsMixin
+from .refit import refit_on_support
+from .training import Convergence, GridRetirement, train
+from .utils import DocLinkMixin, atomic_fit, resolve_device, seed_from, warn_if_all_pruned
+
+_CV_PARAMS_DOC = """
+    alphas : int or array-like, default=20
+        The grid of L0 strengths. An int gives that many values on a log
+        scale from ``alpha_max``, where every feature is pruned, down to
+        ``eps * alpha_max``: for regression ``alpha_max`` is twice the
+        largest squared correlation of a feature with the target (that
+        correlation squared is the most that one feature alone lowers the
+        standardized mean squared error; the factor 2 leaves a margin for
+        the gate noise); for
+        classification it is the entropy of the classes (the most that any
+        set of features lowers the mean log-loss). An array-like is used as
+        given (sorted, largest first).
+    eps : float, default=1e-3
+        Ratio of the smallest to the largest alpha of an automatic grid.
+    cv : int, cross-validation generator or iterable, default=5
+        Folds, as in :func:`sklearn.model_selection.check_cv` (stratified for
+        the classifier).
+    scoring : str, callable or None, default=None
+        Validation score of each (alpha, fold) model, as in ``GridSearchCV``;
+        None uses the estimator's ``score`` (R^2 or accuracy). The best alpha
+        has the highest mean over folds (ties go to the larger alpha).
+"""
+
+_CV_ATTRS_DOC = """
+    alpha_ : float
+        The chosen L0 strength.
+    alphas_ : ndarray of shape (n_alphas,)
+        The grid, largest first.
+    score_path_ : ndarray of shape (n_alphas, n_folds)
+        Validation score of each alpha on each fold (higher is better).
+    support_path_ : ndarray of shape (n_alphas, n_features_in_), dtype=bool
+        Features selected at each alpha by the fits on all the data.
+    support_ : ndarray of shape (n_features_in_,), dtype=bool
+        Selected features of the final model (``support_path_[best]``).
+    gate_open_proba_ : ndarray of shape (n_features_in_,)
+        Probability that each feature's gate is non-zero, in the final model.
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during fit, when X has string column names.
+    n_iter_ : int
+        Number of epochs of the joint training of all models.
+    loss_curve_ : ndarray of shape (n_iter_,)
+        Training objective of the final model at each epoch.
+    n_gates_open_curve_ : ndarray of shape (n_iter_,)
+        Open test-time gates of the final model at each convergence check.
+"""
+
+
+class _L0LinearCV(LinearOutputsMixin, DocLinkMixin, BaseEstimator):
+    """``fit`` of the CV estimators: every (alpha, fold) model trained as one computation.
+
+    The training rows of fold ``f`` get weights, not copies of X: the models
+    are a :class:`~sklearn_l0.grid.GatedLinearStack` of shape
+    ``(n_alphas, n_folds + 1)`` whose last column trains on all rows (the
+    support path, and the final model at the chosen alpha). Each fold keeps
+    its own standardization of X and y, so that every member is the model the
+    plain estimator would fit on that fold's training rows.
+    """
+
+    _plain_class: type = None  # the plain estimator
+    _multi_output = True
+    _y_numeric = True
+    _partial_fit_available = False  # cross-validation needs all the data at once
+    _cv_constraints: dict = {
+        "alphas": [Interval(numbers.Integral, 1, None, closed="left"), "array-like"],
+        "eps": [Interval(numbers.Real, 0, 1, closed="neither")],
+        "cv": ["cv_object"],
+        "scoring": [StrOptions(set(get_scorer_names())), callable, None],
+    }
+
+    def __init__(
+        self,
+        *,
+        alphas=20,
+        eps: float = 1e-3,
+        cv=5,
+        scoring=None,
+        weight_decay: float = 1e-3,
+        fit_intercept: bool = True,
+        refit: bool = True,
+        max_iter: int = 1000,
+        tol: float = 1e-4,
+        n_iter_no_change: int = 50,
+        learning_rate: float = 0.05,
+        batch_size: int | str = "auto",
+        temperature: float = BETA,
+        device="auto",
+        random_state=None,
+        verbose: int = 0,
+    ) -> None:
+        self.alphas = alphas
+        self.eps = eps
+        self.cv = cv
+        self.scoring = scoring
+        self.weight_decay = weight_decay
+        self.fit_intercept = fit_intercept
+        self.refit = refit
+        self.max_iter = max_iter
+        self.tol = tol
+        self.n_iter_no_change = n_iter_no_change
+        self.learning_rate = learning_rate
+        self.batch_size = batch_size
+        self.temperature = temperature
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+
+    @classmethod
+    def _constraints_with(cls, plain_class) -> dict:
+        """The CV parameters' constraints, and ``plain_class``'s for the parameters shared."""
+        shared = cls._get_param_names()
+        plain = plain_class._parameter_constraints
+        return {**{k: v for k, v in plain.items() if k in shared}, **cls._cv_constraints}
+
+    def _plain(self):
+        """The plain estimator with these settings (what GridSearchCV would clone)."""
+        plain = self._plain_class()
+        shared = plain.get_params(deep=False)
+        return plain.set_params(
+            **{k: v for k, v in self.get_params(deep=False).items() if k in shared}
+        )
+
+    def _alpha_max(self, X, x_std, target, sample_weight) -> float:
+        raise NotImplementedError  # pragma: no cover
+
+    def _fold_targets(self, plain, y, fold_weights, full_target) -> list:
+        raise NotImplementedError  # pragma: no cover
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    @atomic_fit
+    def fit(self, X, y, sample_weight=None):
+        """Fit every (alpha, fold) model together, choose alpha, keep its all-data fit.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data.
+        y : array-like of shape (n_samples,) or (n_samples, n_targets)
+            Targets.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights of the samples (used in training, not in scoring).
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        X, y, sample_weight = validate_fit_data(self, X, y, sample_weight)
+        plain = self._plain()
+        folds = list(check_cv(self.cv, y, classifier=is_classifier(self)).split(X, y))
+        full = plain._prepare_target(y, sample_weight)  # first: its errors (one class) come first
+        fold_w = _fold_weights(folds, sample_weight)
+        targets = self._fold_targets(plain, y, fold_w, full)
+        stats = [column_stats(X, w, center=self.fit_intercept) for w in fold_w.T]
+        alphas = self._alpha_grid(X, stats[-1], full, sample_weight)
+        stack, history = self._train_grid(X, alphas, fold_w, full, targets, stats)
+        scores = self._score_path(stack, X, y, folds, fold_w, targets, stats)
+        best = int(np.argmax(scores.mean(axis=1)))  # first of ties: the larger alpha
+
+        final = self._member_model(
+            stack.member((best, -1)),
+            X,
+            targets[-1],
+            stats[-1],
+            slice(None),
+            fold_w[:, -1],
+            history=history.member((best, -1)),
+        )
+        params = plain.get_params(deep=False)
+        vars(self).update({k: v for k, v in vars(final).items() if k not in params})
+        self.alpha_ = float(alphas[best])
+        self.alphas_ = alphas
+        self.score_path_ = scores
+        self.support_path_ = (stack.gate.deterministic()[:, -1] > 0).cpu().numpy()
+        warn_if_all_pruned(
+            self.support_, f"The chosen alpha={self.alpha_:.4g}", "Extend alphas to smaller values."
+        )
+        return self
+
+    def _alpha_grid(self, X, x_std, full, sample_weight) -> np.ndarray:
+        """The alphas, largest first: ``alphas`` as given, or a log grid below alpha_max."""
+        if isinstance(self.alphas, numbers.Integral):
+            top = self._alpha_max(X, x_std, full, sample_weight)
+            return top * np.logspace(0, np.log10(self.eps), self.alphas)
+        alphas = -np.sort(-np.asarray(self.alphas, dtype=np.float64).ravel())
+        if alphas.size == 0 or not np.all(np.isfinite(alphas)) or alphas[-1] < 0:
+            raise ValueError(f"alphas must be finite non-negative numbers; got {self.alphas!r}.")
+        return alphas
+
+    def _train_grid(self, X, alphas, fold_w, full, targets, stats):
+        """Train the (alpha, fold) models as one stack; returns it and the history."""
+        device = resolve_device(self.device)
+        generator = torch.Generator(device=device).manual_seed(seed_from(self.random_state))
+        as_tensor = partial(torch.as_tensor, dtype=torch.float32, device=device)
+        x_std = stats[-1]
+        dense_mean = 0.0 if sp.issparse(X) else x_std.mean  # what to_device subtracted
+        scale = np.stack([x_std.scale / st.scale for st in stats])
+        offset = np.stack([(st.mean - dense_mean) / st.scale for st in stats])
+        stack = GatedLinearStack(
+            X.shape[1],
+            full.n_outputs,
+            (len(alphas), fold_w.shape[1]),
+            l0=as_tensor(alphas[:, None]),
+            l2=self.weight_decay,
+            scale=as_tensor(scale[None]),
+            offset=as_tensor(offset[None]) if np.any(offset) else None,
+            bias=self.fit_intercept,
+            beta=self.temperature,
+        ).to(device)
+        if all(t is full for t in targets):  # classes: one target, broadcast over the folds
+            y_all = full.y[:, None]
+        else:  # regression: y standardized per fold, (n, folds + 1, k)
+            y_all = np.stack([t.y for t in targets], axis=1)
+        data = Dataset(
+            to_device(X, x_std, device),
+            torch.as_tensor(y_all, device=device).unsqueeze(1),
+            as_tensor(fold_w).unsqueeze(1),
+        )
+        history, _ = train(
+            stack,
+            full.loss_fn,
+            data,
+            generator=generator,
+            verbose=self.verbose,
+            policies=[Convergence(), GridRetirement()],
+            **self._plain()._train_options(X.shape[0]),
+        )
+        return stack, history
+
+    def _score_path(self, stack, X, y, folds, fold_w, targets, stats) -> np.ndarray:
+        """Every (alpha, fold) member scored as the plain estimator fitted on the fold."""
+        scorer = check_scoring(self._plain(), scoring=self.scoring)
+        scores = np.empty((stack.batch_shape[0], len(folds)))
+        refits = {}
+        for f, (train_rows, test_rows) in enumerate(folds):
+            for a in range(stack.batch_shape[0]):
+                member = stack.member((a, f))
+                key = (f, (member.gate.deterministic() > 0).cpu().numpy().tobytes())
+                if key not in refits:
+                    w = fold_w[train_rows, f]
+                    refits[key] = self._member_model(
+                        member, X[train_rows], targets[f], stats[f], train_rows, w / w.mean()
+                    )
+                scores[a, f] = scorer(refits[key], X[test_rows], y[test_rows])
+        return scores
+
+    def _member_model(self, member, X_train, target, x_std, train_rows, weights, history=None):
+        """The plain estimator holding ``member`` (refitted on its rows when ``refit``).
+
+        With ``history``, every fitted attribute of a plain fit is exported.
+        """
+        refitted = None
+        if self.refit:
+            device = member.weight.device
+            y = torch.as_tensor(target.y[train_rows], device=device)
+            refitted = refit_on_support(member, target.loss_fn, X_train, x_std, y, weights)
+        model = self._plain()
+        model.n_features_in_ = X_train.shape[1]
+        if history is None:
+            model._export(member, x_std, target, refitted)
+        else:
+            model._export_fitted(member, x_std, target, refitted, history)
+        return model
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags
+
+
+def _fold_weights(folds, sample_weight: np.ndarray) -> np.ndarray:
+    """Sample weights of each fold's training rows (zero elsewhere), then of all rows.
+
+    Shape ``(n_samples, n_folds + 1)``, each column of mean 1 (the loss is a
+    mean over rows).
+    """
+    rows = np.zeros((len(sample_weight), len(folds) + 1))
+    for f, (train_rows, _) in enumerate(folds):
+        rows[train_rows, f] = 1.0
+    rows[:, -1] = 1.0
+    fold_w = sample_weight[:, None] * rows
+    empty = np.flatnonzero(~(fold_w.sum(axis=0) > 0))
+    if empty.size:
+        raise ValueError(
+            f"sample_weight is zero on every training row of fold(s) {empty.tolist()}; "
+            "give those rows positive weights or use other folds (cv)."
+        )
+    return fold_w / fold_w.mean(axis=0)
+
+
+class L0RegressorCV(RegressorOutputMixin, MultiOutputMixin, RegressorMixin, _L0LinearCV):
+    __doc__ = f"""L0-regularized linear regression with alpha chosen by cross-validation.
+
+    Like :class:`sklearn.linear_model.LassoCV`: every (alpha, fold) model,
+    and the fits on all the data along the grid, train together as one torch
+    computation (one pass over X per step serves all of them; folds are
+    sample weights, not copies of X). Each is scored as the
+    :class:`L0Regressor` with those settings would be on the held-out fold,
+    the alpha with the best mean score is chosen, and its fit on all the data
+    is the final model.
+
+    Parameters
+    ----------{_CV_PARAMS_DOC}{_TRAINING_PARAMS_DOC}
+    Attributes
+    ----------
+    coef_ : ndarray of shape (n_features_in_,) or (n_targets, n_features_in_)
+        Coefficients of the final model.
+    intercept_ : float or ndarray of shape (n_targets,)
+        Intercept of the final model.
+{_CV_ATTRS_DOC}
+    See Also
+    --------
+    L0Regressor : One fit at a given alpha.
+    sklearn.linear_model.LassoCV : The L1 analogue.
+
+    Examples
+    --------
+    >>> from sklearn_l0 import L0RegressorCV
+    >>> from sklearn_l0.datasets import make_sparse_regression
+    >>> X, y, coef = make_sparse_regression(200, 50, n_informative=5, random_state=0)
+    >>> reg = L0RegressorCV(alphas=10, cv=3, random_state=0).fit(X, y)
+    >>> bool((reg.support_ == (coef != 0)).all())
+    True
+    """
+
+    _plain_class = L0Regressor
+    _parameter_constraints = _L0LinearCV._constraints_with(L0Regressor)
+
+    def _fold_targets(self, plain, y, fold_weights, full):
+        return [plain._prepare_target(y, w) for w in fold_weights.T]
+
+    def _alpha_max(self, X, x_std, full, sample_weight):
+        """Twice the largest decrease of the loss that one feature alone brings.
+
+        For standardized X and y that decrease is the largest squared
+        correlation (averaged over targets) of a feature with the target.
+        """
+        residual = sample_weight[:, None] * full.y
+        corr = safe_sparse_dot(X.T, residual, dense_output=True)
+        corr -= np.outer(x_std.mean, residual.sum(axis=0))  # center sparse or dense X alike
+        corr /= x_std.scale[:, None] * X.shape[0]
+        return 2.0 * float(np.max(np.square(corr).mean(axis=1), initial=0.0))
+
+
+class L0ClassifierCV(LogitClassifierMixin, ClassifierMixin, _L0LinearCV):
+    __doc__ = f"""L0-regularized logistic regression with alpha chosen by cross-validation.
+
+    Like :class:`sklearn.linear_model.LogisticRegressionCV`: every (alpha,
+    fold) model, and the fits on all the data along the grid, train together
+    as one torch computation. Each is scored as the :class:`L0Classifier`
+    with those settings would be on the held-out fold (stratified folds by
+    default), the alpha with the best mean score is chosen, and its fit on
+    all the data is the final model.
+
+    Parameters
+    ----------{_CV_PARAMS_DOC}{_TRAINING_PARAMS_DOC}
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        Class labels.
+    coef_ : ndarray of shape (1, n_features_in_) or (n_classes, n_features_in_)
+        Coefficients of the final model.
+    intercept_ : ndarray of shape (1,) or (n_classes,)
+        Intercepts of the final model.
+{_CV_ATTRS_DOC}
+    See Also
+    --------
+    L0Classifier : One fit at a given alpha.
+    sklearn.linear_model.LogisticRegressionCV : The L1/L2 analogue.
+    """
+
+    _plain_class = L0Classifier
+    _parameter_constraints = _L0LinearCV._constraints_with(L0Classifier)
+    _multi_output = False  # y must be 1-D labels
+    _y_numeric = False
+
+    def _fold_targets(self, plain, y, fold_weights, full):
+        return [full] * fold_weights.shape[1]
+
+    def _alpha_max(self, X, x_std, full, sample_weight):
+        """The entropy of the classes (nats): the log-loss of the intercept-only model.
+
+        No set of features can lower the mean log-loss by more, so above it
+        every feature is pruned.
+        """
+        freq = np.bincount(full.y.astype(np.int64), weights=sample_weight) / sample_weight.sum()
+        freq = freq[freq > 0]
+        return float(-(freq * np.log(freq)).sum())
+
+
+__all__ = ["L0ClassifierCV", "L0RegressorCV"]

@@ -1,0 +1,209 @@
+"""Prediction from the fitted numpy arrays: no torch, no training machinery.
+
+:func:`mlp_forward` is the numpy forward pass of a compacted network (a linear
+model is its one-layer case). The mixins give regressors and classifiers their
+public prediction methods (and the public ``partial_fit`` signatures), built
+on the estimator's ``_outputs(X)``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.special import expit, log_expit, log_softmax, softmax
+from sklearn.utils import gen_batches
+from sklearn.utils.extmath import safe_sparse_dot
+from sklearn.utils.metaestimators import available_if
+
+ACTIVATIONS = {
+    "identity": lambda a: a,
+    "logistic": lambda a: 1.0 / (1.0 + np.exp(-a)),
+    "tanh": np.tanh,
+    "relu": lambda a: np.maximum(a, 0.0),
+}
+"""The hidden-layer activations, in numpy."""
+
+
+def mlp_forward(
+    X, coefs, intercepts, activation: str, chunk_size: int = 65536, columns=None
+) -> np.ndarray:
+    """Numpy forward pass of a plain MLP (``coefs[i]`` of shape (n_in, n_out)), by row chunks.
+
+    ``X`` may be a scipy sparse matrix; ``columns`` (a mask or indices), if given,
+    selects the columns of X that the first layer reads, chunk by chunk. Memory
+    stays bounded by ``chunk_size`` rows beyond the output (no copy of X, no
+    float64 copy of a float32 X). A linear model is the one-layer case.
+    """
+    act = ACTIVATIONS[activation]
+    out = np.empty((X.shape[0], coefs[-1].shape[1]))
+    for rows in gen_batches(X.shape[0], chunk_size):
+        h = X[rows] if columns is None else X[rows][:, columns]
+        for i, (W, b) in enumerate(zip(coefs, intercepts, strict=True)):
+            h = safe_sparse_dot(h, W, dense_output=True) + b
+            if i < len(coefs) - 1:
+                h = act(h)
+        out[rows] = h
+    return out
+
+
+def _can_partial_fit(estimator) -> bool:
+    return estimator._partial_fit_available
+
+
+class RegressorOutputMixin:
+    """``predict`` and ``partial_fit`` of a regressor; 1-D predictions when fitted on a 1-D ``y``.
+
+    ``_export`` stores ``_y_1d`` from the target info.
+    """
+
+    @available_if(_can_partial_fit)
+    def partial_fit(self, X, y, sample_weight=None):
+        """Train one more epoch on a chunk of data (for streams or data out of memory).
+
+        The first call fixes the standardization of X and y from its chunk;
+        every call continues the same training run (parameters, Adam state,
+        gate noise), also after ``fit``. Coefficients are not refitted
+        (``refit`` applies to ``fit`` only). Call it repeatedly over the
+        chunks, for as many passes as the data need.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            A chunk of training data.
+        y : array-like of shape (n_samples,) or (n_samples, n_targets)
+            Its targets.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights of the samples.
+
+        Returns
+        -------
+        self : object
+            The updated estimator.
+        """
+        return self._fit(X, y, sample_weight, incremental=True)
+
+    def predict(self, X):
+        """Predict with the fitted model.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,) or (n_samples, n_targets)
+            Predicted values.
+        """
+        out = self._outputs(X)
+        return out[:, 0] if self._y_1d else out
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        return tags
+
+
+class LogitClassifierMixin:
+    """Prediction methods and ``partial_fit`` of a classifier whose model outputs logits.
+
+    The estimator provides ``_outputs(X)``: one logit column for a binary
+    problem (log-odds of ``classes_[1]``) or one column per class.
+    """
+
+    @available_if(_can_partial_fit)
+    def partial_fit(self, X, y, sample_weight=None, classes=None):
+        """Train one more epoch on a chunk of data (for streams or data out of memory).
+
+        The first call fixes the standardization of X from its chunk and the
+        classes; every call continues the same training run (parameters,
+        Adam state, gate noise), also after ``fit``. Coefficients are not
+        refitted (``refit`` applies to ``fit`` only).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            A chunk of training data.
+        y : array-like of shape (n_samples,)
+            Its labels.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights of the samples.
+        classes : array-like of shape (n_classes,), default=None
+            Every label there will be; required on the first call, as a chunk
+            may not hold them all.
+
+        Returns
+        -------
+        self : object
+            The updated estimator.
+        """
+        return self._fit(X, y, sample_weight, incremental=True, classes=classes)
+
+    def decision_function(self, X):
+        """Logits of the fitted model.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
+            Log-odds of the positive class (binary) or unnormalized class
+            log-probabilities (multiclass).
+        """
+        scores = self._outputs(X)
+        return scores[:, 0] if scores.shape[1] == 1 else scores
+
+    def predict(self, X):
+        """Predict class labels.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+            Predicted labels, taken from ``classes_``.
+        """
+        scores = self.decision_function(X)
+        idx = (scores > 0).astype(int) if scores.ndim == 1 else scores.argmax(axis=1)
+        return self.classes_[idx]
+
+    def predict_proba(self, X):
+        """Class probabilities.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Probabilities, columns ordered as ``classes_``.
+        """
+        scores = self.decision_function(X)
+        if scores.ndim == 1:  # expit(-s) rather than 1 - expit(s): exact when p is near 1
+            return np.column_stack([expit(-scores), expit(scores)])
+        return softmax(scores, axis=1)
+
+    def predict_log_proba(self, X):
+        """Logarithm of the class probabilities (computed stably).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_classes)
+            Log-probabilities, columns ordered as ``classes_``.
+        """
+        scores = self.decision_function(X)
+        if scores.ndim == 1:
+            return np.column_stack([log_expit(-scores), log_expit(scores)])
+        return log_softmax(scores, axis=1)

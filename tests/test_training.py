@@ -1,0 +1,182 @@
+"""The training loop and its policies (sklearn_l0.training), on small torch problems."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+from sklearn.exceptions import ConvergenceWarning
+
+from sklearn_l0.data import Dataset
+from sklearn_l0.grid import GatedLinearStack
+from sklearn_l0.losses import r2_score, squared_loss
+from sklearn_l0.networks import GatedLinear
+from sklearn_l0.training import (
+    Convergence,
+    CountTarget,
+    EarlyStopping,
+    GridRetirement,
+    History,
+    Policy,
+    TrainingDivergedError,
+    mean_over_batches,
+    train,
+)
+
+OPTIONS = dict(max_iter=400, tol=1e-4, n_iter_no_change=20, learning_rate=0.05)
+
+
+def _problem(n=200, p=10, k=3, seed=0):
+    """Standardized regression data where the first ``k`` of ``p`` features matter."""
+    gen = torch.Generator().manual_seed(seed)
+    X = torch.randn(n, p, generator=gen)
+    y = X[:, :k].sum(dim=1, keepdim=True) / math.sqrt(k) + 0.3 * torch.randn(n, 1, generator=gen)
+    y = (y - y.mean()) / y.std()
+    return Dataset(X, y, torch.ones(n))
+
+
+def _layer(p=10, l0=0.02):
+    return GatedLinear(p, 1, l0=l0, l2=1e-3)
+
+
+def _fit(module, data, **kwargs):
+    generator = torch.Generator().manual_seed(0)
+    options = {**OPTIONS, "batch_size": data.n_samples, **kwargs}
+    return train(module, squared_loss, data, generator=generator, **options)
+
+
+class Recorder(Policy):
+    """Records the hooks the loop calls; adds a constant ``penalty`` to the objective."""
+
+    def __init__(self, penalty=0.0):
+        self.calls, self.constant = [], penalty
+
+    def begin(self, run):
+        self.calls.append("begin")
+
+    def penalty(self):
+        return self.constant
+
+    def after_step(self, run):
+        self.calls.append("step")
+
+    def settle(self, run, settled):
+        self.calls.append("settle")
+        return settled
+
+    def after_check(self, run, stale):
+        self.calls.append("after_check")
+
+    def end(self, run):
+        self.calls.append("end")
+
+
+def test_convergence_stops_once_objective_and_gates_settle():
+    data, layer = _problem(), _layer()
+    history, _ = _fit(layer, data)
+    assert history.converged and history.n_iter < OPTIONS["max_iter"]
+    assert (layer.gate.deterministic() > 0).tolist() == [True] * 3 + [False] * 7
+    assert len(history.loss_curve) == len(history.n_open_curve) == history.n_iter
+    assert history.n_open_curve[-1] == 3
+
+
+def test_max_iter_warns_with_what_training_waited_for():
+    with pytest.warns(ConvergenceWarning, match="before the objective and the gates settled"):
+        history, _ = _fit(_layer(), _problem(), max_iter=5)
+    assert not history.converged and history.n_iter == 5
+
+
+def test_hooks_are_called_in_order_and_end_runs_on_failure():
+    data = _problem()
+    recorder = Recorder()
+    history, _ = _fit(_layer(), data, policies=[Convergence(), recorder], max_iter=30)
+    calls = recorder.calls
+    assert calls[0] == "begin" and calls[-1] == "end"
+    assert calls.count("step") == history.n_iter  # full batch: one step per epoch
+    checks = calls.count("settle")
+    assert checks == math.ceil(history.n_iter / 10)  # a check every CHECK_STEPS steps
+    assert calls.count("after_check") == checks - history.converged  # not after the last
+
+    broken = Recorder(penalty=float("nan"))
+    with pytest.raises(TrainingDivergedError, match="non-finite"):
+        _fit(_layer(), data, policies=[broken])
+    assert broken.calls[0] == "begin" and broken.calls[-1] == "end"
+
+
+def test_a_policy_penalty_enters_the_training_objective_only():
+    data = _problem()
+    plain, _ = _fit(_layer(), data, max_iter=20, n_iter_no_change=20)
+    shifted, _ = _fit(
+        _layer(),
+        data,
+        max_iter=20,
+        n_iter_no_change=20,
+        policies=[Convergence(), Recorder(penalty=3.0)],
+    )
+    np.testing.assert_allclose(np.subtract(shifted.loss_curve, plain.loss_curve), 3.0, rtol=1e-5)
+
+
+def test_early_stopping_keeps_the_best_scoring_parameters():
+    data = _problem(n=300)
+    train_part = Dataset(data.X[:60], data.y[:60], data.w[:60])  # few rows: it overfits
+    validation = Dataset(data.X[60:], data.y[60:], data.w[60:])
+    layer = GatedLinear(10, 1, l0=0.0)
+    policy = EarlyStopping(validation, r2_score)
+    history, _ = _fit(layer, train_part, policies=[policy], learning_rate=0.02)
+    assert history.converged and policy.restored_best
+    assert len(history.validation_scores) == history.n_iter
+    assert history.best_validation_score == max(history.validation_scores)
+    score = float(mean_over_batches(layer, r2_score, validation, 60))  # as the loop scores
+    assert score == pytest.approx(history.best_validation_score, abs=1e-6)
+
+
+@pytest.mark.parametrize("start, count", [(0.02, 1), (2.0, 3)])
+def test_count_target_moves_the_price_until_count_gates_are_open(start, count):
+    layer = _layer(l0=start)
+    policy = CountTarget(layer, count)
+    history, _ = _fit(layer, _problem(), policies=[Convergence(), policy], max_iter=2000)
+    n_open = int((layer.gate.deterministic() > 0).sum())
+    # Met within 10% or one gate (the estimator then keeps exactly the most open ones).
+    assert history.converged and abs(n_open - count) <= 1 and policy.unmet() is None
+    assert layer.l0 == 0.0  # the price is the policy's term, not the layer's
+    if count < 3:  # fewer than the 3 true features: dearer than where it started
+        assert policy.price > start
+    else:  # from a price that shuts every gate down to one that keeps the 3
+        assert policy.price < start
+
+
+def test_count_target_unmet_is_named_in_the_warning():
+    layer = _layer(l0=0.02)
+    with pytest.warns(ConvergenceWarning, match=r"about 8 feature gates were open \(\d+ are"):
+        _fit(layer, _problem(), policies=[Convergence(), CountTarget(layer, 8)], max_iter=10)
+
+
+def test_grid_retirement_shrinks_then_restores_the_grid():
+    data = _problem()
+    l0 = torch.tensor([[2.0], [0.02], [0.0]])  # all shut; the true 3; all open
+    stack = GatedLinearStack(10, 1, (3, 1), l0=l0, l2=1e-3)
+    grid_data = Dataset(data.X, data.y[:, None, None], data.w[:, None, None])
+    sizes = []
+
+    class Watch(Policy):
+        def after_check(self, run, stale):
+            sizes.append(stack.weight.shape[0])
+
+    history, optimizer = _fit(
+        stack, grid_data, policies=[Convergence(), GridRetirement(), Watch()], max_iter=600
+    )
+    assert min(sizes) < 3  # some models left the computation before the end
+    assert stack.active is None and stack.weight.shape == (3, 1, 10, 1)
+    assert optimizer.param_groups[0]["params"][0] is stack.weight
+    open_counts = stack.open_mask().sum(-1)[:, 0].tolist()
+    assert open_counts[0] == 0 and open_counts[1] == 3 and open_counts[2] == 10
+    assert history.member((1, 0)).n_open_curve[-1] == 3
+
+
+def test_history_joins_and_picks_members():
+    first = History(2, [1.0, 0.5], [3, 3])
+    joined = first.extend(History(1, [0.4], [2]))
+    assert joined.n_iter == 3 and joined.loss_curve == [1.0, 0.5, 0.4]
+    grid = History(2, [[[1.0, 2.0]], [[3.0, 4.0]]], [[[5, 6]], [[7, 8]]])
+    member = grid.member((0, 1))
+    assert member.loss_curve == [2.0, 4.0] and member.n_open_curve == [6, 8]

@@ -3,7 +3,7 @@
 Build (from the repository root; warnings are errors, the gallery is executed)::
 
     pip install -e ".[docs]"
-    OMP_NUM_THREADS=1 python -m sphinx -W --keep-going -b html docs docs/_build/html
+    python -m sphinx -W --keep-going -b html docs docs/_build/html
 
 Add ``-D plot_gallery=0`` to skip running the examples while editing prose.
 """

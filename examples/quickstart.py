@@ -29,12 +29,16 @@ search.fit(X_train, y_train)
 elapsed = time.perf_counter() - start
 
 model = search.best_estimator_[-1]
-selected = names[model.support_]
-print(f"best alpha          : {search.best_params_['l0classifier__alpha']:.4g}")
-print(f"selected features   : {len(selected)} of {X.shape[1]}")
-proba = model.gate_open_proba_[model.support_]
-for i in np.argsort(-proba):
-    print(f"  {selected[i]:<25s} gate open with probability {proba[i]:.2f}")
+results = search.cv_results_
+print("alpha    CV accuracy (5 folds)")
+columns = ("param_l0classifier__alpha", "mean_test_score", "std_test_score")
+for alpha, score, std in zip(*(results[c] for c in columns), strict=True):
+    best = "  <- chosen" if alpha == search.best_params_["l0classifier__alpha"] else ""
+    print(f"{alpha:<8.4g} {score:.3f} +/- {std:.3f}{best}")
+coef = model.coef_[0]  # per standard deviation of each feature (the pipeline scales X)
+print(f"selected features   : {model.support_.sum()} of {X.shape[1]}, by effect on the log-odds")
+for i in np.argsort(-np.abs(coef))[: model.support_.sum()]:
+    print(f"  {names[i]:<25s} {coef[i]:+.2f} per standard deviation")
 print(f"test accuracy       : {search.score(X_test, y_test):.3f}")
 n_alphas = len(grid["l0classifier__alpha"])
 print(f"grid search time    : {elapsed:.1f} s ({n_alphas} alphas x 5 folds)")

@@ -21,11 +21,12 @@ import numpy as np
 import torch
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import Interval, Options, StrOptions
 
 from .data import DTYPE, Dataset, column_stats, input_offset, to_device, validate_fit_data
 from .refit import refit_on_support
 from .targets import CRITERIA, Target, criterion_price, n_to_select
+from .threads import limited_threads, threads_for
 from .training import Convergence, CountTarget, EarlyStopping, History, adam_optimizer, train
 from .utils import (
     DocLinkMixin,
@@ -88,6 +89,11 @@ class L0BaseEstimator(DocLinkMixin, BaseEstimator):
         "random_state": ["random_state"],
         "verbose": ["verbose"],
         "warm_start": ["boolean"],
+        "n_threads": [
+            None,
+            Options(numbers.Integral, {-1}),
+            Interval(numbers.Integral, 1, None, closed="left"),
+        ],
     }
 
     # ---- hooks
@@ -158,18 +164,24 @@ class L0BaseEstimator(DocLinkMixin, BaseEstimator):
         self._load_module_state(module, incremental, target.n_outputs)
         options = self._train_options(X.shape[0])
         common = dict(generator=generator, verbose=self.verbose)
-        if incremental:
-            history, optimizer = self._one_epoch(module, target, data, resumed, options, common)
-        else:
-            policies = None if validation is None else [EarlyStopping(validation, target.score_fn)]
-            history, optimizer = train(
-                module, target.loss_fn, data, policies=policies, **common, **options
-            )
-        if n_select is not None:
-            optimizer = self._select_count(module, target, data, n_select, history, options, common)
-        refitted = None
-        if self._refits and not incremental:
-            refitted = refit_on_support(module, target.loss_fn, X, x_std, data.y, sample_weight)
+        work = options["batch_size"] * sum(p.numel() for p in module.parameters())
+        with limited_threads(threads_for(self.n_threads, work)):
+            if incremental:
+                history, optimizer = self._one_epoch(module, target, data, resumed, options, common)
+            else:
+                policies = (
+                    None if validation is None else [EarlyStopping(validation, target.score_fn)]
+                )
+                history, optimizer = train(
+                    module, target.loss_fn, data, policies=policies, **common, **options
+                )
+            if n_select is not None:
+                optimizer = self._select_count(
+                    module, target, data, n_select, history, options, common
+                )
+            refitted = None
+            if self._refits and not incremental:
+                refitted = refit_on_support(module, target.loss_fn, X, x_std, data.y, sample_weight)
         # Everything below sets attributes; nothing above did (but validation).
         if validation is not None:
             self.validation_scores_ = np.asarray(history.validation_scores)

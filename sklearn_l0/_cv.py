@@ -36,6 +36,7 @@ from .gates import BETA
 from .grid import GatedLinearStack
 from .linear_model import _TRAINING_PARAMS_DOC, L0Classifier, L0Regressor, LinearOutputsMixin
 from .refit import refit_on_support
+from .threads import limited_threads, threads_for
 from .training import Convergence, GridRetirement, train
 from .utils import DocLinkMixin, atomic_fit, resolve_device, seed_from, warn_if_all_pruned
 
@@ -129,6 +130,7 @@ class _L0LinearCV(LinearOutputsMixin, DocLinkMixin, BaseEstimator):
         device="auto",
         random_state=None,
         verbose: int = 0,
+        n_threads: int | None = None,
     ) -> None:
         self.alphas = alphas
         self.eps = eps
@@ -146,6 +148,7 @@ class _L0LinearCV(LinearOutputsMixin, DocLinkMixin, BaseEstimator):
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
+        self.n_threads = n_threads
 
     @classmethod
     def _constraints_with(cls, plain_class) -> dict:
@@ -195,8 +198,10 @@ class _L0LinearCV(LinearOutputsMixin, DocLinkMixin, BaseEstimator):
         targets = self._fold_targets(plain, y, fold_w, full)
         stats = [column_stats(X, w, center=self.fit_intercept) for w in fold_w.T]
         alphas = self._alpha_grid(X, stats[-1], full, sample_weight)
-        stack, history = self._train_grid(X, alphas, fold_w, full, targets, stats)
-        scores = self._score_path(stack, X, y, folds, fold_w, targets, stats)
+        work = X.shape[0] * (X.shape[1] + 1) * full.n_outputs * alphas.size * fold_w.shape[1]
+        with limited_threads(threads_for(self.n_threads, work)):
+            stack, history = self._train_grid(X, alphas, fold_w, full, targets, stats)
+            scores = self._score_path(stack, X, y, folds, fold_w, targets, stats)
         best = int(np.argmax(scores.mean(axis=1)))  # first of ties: the larger alpha
 
         final = self._member_model(

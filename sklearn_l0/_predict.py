@@ -14,6 +14,8 @@ from sklearn.utils import gen_batches
 from sklearn.utils.extmath import safe_sparse_dot
 from sklearn.utils.metaestimators import available_if
 
+from .threads import limited_threads, threads_for
+
 ACTIVATIONS = {
     "identity": lambda a: a,
     "logistic": lambda a: 1.0 / (1.0 + np.exp(-a)),
@@ -24,7 +26,7 @@ ACTIVATIONS = {
 
 
 def mlp_forward(
-    X, coefs, intercepts, activation: str, chunk_size: int = 65536, columns=None
+    X, coefs, intercepts, activation: str, chunk_size: int = 65536, columns=None, n_threads=-1
 ) -> np.ndarray:
     """Numpy forward pass of a plain MLP (``coefs[i]`` of shape (n_in, n_out)), by row chunks.
 
@@ -32,16 +34,19 @@ def mlp_forward(
     selects the columns of X that the first layer reads, chunk by chunk. Memory
     stays bounded by ``chunk_size`` rows beyond the output (no copy of X, no
     float64 copy of a float32 X). A linear model is the one-layer case.
+    ``n_threads``: the BLAS threads, as the estimators' parameter (-1: as set).
     """
     act = ACTIVATIONS[activation]
     out = np.empty((X.shape[0], coefs[-1].shape[1]))
-    for rows in gen_batches(X.shape[0], chunk_size):
-        h = X[rows] if columns is None else X[rows][:, columns]
-        for i, (W, b) in enumerate(zip(coefs, intercepts, strict=True)):
-            h = safe_sparse_dot(h, W, dense_output=True) + b
-            if i < len(coefs) - 1:
-                h = act(h)
-        out[rows] = h
+    work = min(X.shape[0], chunk_size) * sum(W.size for W in coefs)
+    with limited_threads(threads_for(n_threads, work)):
+        for rows in gen_batches(X.shape[0], chunk_size):
+            h = X[rows] if columns is None else X[rows][:, columns]
+            for i, (W, b) in enumerate(zip(coefs, intercepts, strict=True)):
+                h = safe_sparse_dot(h, W, dense_output=True) + b
+                if i < len(coefs) - 1:
+                    h = act(h)
+            out[rows] = h
     return out
 
 

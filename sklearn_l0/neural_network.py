@@ -90,6 +90,14 @@ _MLP_PARAMS_DOC = """
         If positive, show a progress bar with the objective and open gates.
     warm_start : bool, default=False
         Start from the parameters (before compaction) of the previous fit.
+    n_threads : int or None, default=None
+        Threads of torch (and of BLAS) inside ``fit``, ``partial_fit`` and
+        ``predict``. None chooses from the work of one optimizer step: one
+        thread for small problems, where more threads only wait for each
+        other (and stall badly when other programs keep the cores busy), more
+        for large ones, never more than torch's own setting. -1 leaves
+        torch's and BLAS's settings as they are; a positive count is used as
+        given. The caller's settings are restored when the call returns.
 """
 
 _MLP_ATTRS_DOC = """
@@ -171,6 +179,7 @@ class _L0MLP(L0BaseEstimator):
         random_state=None,
         verbose: int = 0,
         warm_start: bool = False,
+        n_threads: int | None = None,
     ) -> None:
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -191,6 +200,7 @@ class _L0MLP(L0BaseEstimator):
         self.random_state = random_state
         self.verbose = verbose
         self.warm_start = warm_start
+        self.n_threads = n_threads
 
     def _hidden_sizes(self) -> list[int]:
         sizes = np.atleast_1d(np.asarray(self.hidden_layer_sizes))
@@ -279,7 +289,14 @@ class _L0MLP(L0BaseEstimator):
     def _outputs(self, X):
         check_is_fitted(self)
         X = validate_data(self, X, accept_sparse=("csr", "csc"), reset=False)
-        return mlp_forward(X, self.coefs_, self.intercepts_, self.activation, columns=self.support_)
+        return mlp_forward(
+            X,
+            self.coefs_,
+            self.intercepts_,
+            self.activation,
+            columns=self.support_,
+            n_threads=self.n_threads,
+        )
 
 
 class L0MLPRegressor(RegressorOutputMixin, MultiOutputMixin, RegressorMixin, _L0MLP):

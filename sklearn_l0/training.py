@@ -386,11 +386,12 @@ def train(
 def _epoch(run: Run, policies, gates, generator, shuffle: bool) -> torch.Tensor:
     """One pass over the data: an optimizer step per batch. Returns the mean objective."""
     module, optimizer = run.module, run.optimizer
+    penalizing = [p for p in policies if type(p).penalty is not Policy.penalty]
     total, n_batches = 0.0, 0
     for Xb, yb, wb in run.data.batches(run.batch_size, generator, shuffle):
         optimizer.zero_grad(set_to_none=True)
         objective = run.loss_fn(module(Xb), yb, wb) + module.regularization()
-        for policy in policies:
+        for policy in penalizing:
             objective = objective + policy.penalty()
         objective.sum().backward()  # independent models: the sum separates
         optimizer.step()

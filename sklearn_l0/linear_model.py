@@ -20,6 +20,7 @@ from .data import Standardization
 from .gates import BETA
 from .networks import GatedLinear
 from .targets import encode_labels, regression_target
+from .threads import N_THREADS_DOC
 
 _SELECTION_PARAMS_DOC = """
     alpha : float or {"aic", "bic", "ebic"}, default=0.01
@@ -51,7 +52,8 @@ _SELECTION_PARAMS_DOC = """
         ``alpha`` is then only the multiplier's starting value.
 """
 
-_TRAINING_PARAMS_DOC = """\
+_TRAINING_PARAMS_DOC = (
+    """\
     weight_decay : float, default=1e-3
         L2 strength on the coefficients of standardized features. During
         training it is the paper's expected L2 under the gates,
@@ -96,15 +98,9 @@ _TRAINING_PARAMS_DOC = """\
     verbose : int, default=0
         If positive, show a progress bar with the objective and the number of
         open gates.
-    n_threads : int or None, default=None
-        Threads of torch (and of BLAS) inside ``fit``, ``partial_fit`` and
-        ``predict``. None chooses from the work of one optimizer step: one
-        thread for small problems, where more threads only wait for each
-        other (and stall badly when other programs keep the cores busy), more
-        for large ones, never more than torch's own setting. -1 leaves
-        torch's and BLAS's settings as they are; a positive count is used as
-        given. The caller's settings are restored when the call returns.
 """
+    + N_THREADS_DOC
+)
 
 _COMMON_PARAMS_DOC = (
     _SELECTION_PARAMS_DOC

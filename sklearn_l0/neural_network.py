@@ -20,8 +20,10 @@ from ._predict import LogitClassifierMixin, RegressorOutputMixin, mlp_forward
 from .gates import BETA
 from .networks import ACTIVATIONS, GatedMLP
 from .targets import encode_labels, regression_target
+from .threads import N_THREADS_DOC
 
-_MLP_PARAMS_DOC = """
+_MLP_PARAMS_DOC = (
+    """
     hidden_layer_sizes : array-like of int, default=(100,)
         Number of units in each hidden layer, before pruning.
     activation : {"relu", "tanh", "logistic", "identity"}, default="relu"
@@ -90,15 +92,9 @@ _MLP_PARAMS_DOC = """
         If positive, show a progress bar with the objective and open gates.
     warm_start : bool, default=False
         Start from the parameters (before compaction) of the previous fit.
-    n_threads : int or None, default=None
-        Threads of torch (and of BLAS) inside ``fit``, ``partial_fit`` and
-        ``predict``. None chooses from the work of one optimizer step: one
-        thread for small problems, where more threads only wait for each
-        other (and stall badly when other programs keep the cores busy), more
-        for large ones, never more than torch's own setting. -1 leaves
-        torch's and BLAS's settings as they are; a positive count is used as
-        given. The caller's settings are restored when the call returns.
 """
+    + N_THREADS_DOC
+)
 
 _MLP_ATTRS_DOC = """
     alpha_ : float

@@ -30,6 +30,18 @@ WORK_PER_THREAD = 1 << 26
 
 _libraries = None  # threadpoolctl's controller, made once, on first use
 
+N_THREADS_DOC = """\
+    n_threads : int or None, default=None
+        Threads of torch (and of BLAS) inside ``fit``, ``partial_fit`` and
+        ``predict``. None chooses from the work of one optimizer step: one
+        thread for small problems, where more threads only wait for each
+        other (and stall badly when other programs keep the cores busy), more
+        for large ones, never more than torch's own setting. -1 leaves
+        torch's and BLAS's settings as they are; a positive count is used as
+        given. The caller's settings are restored when the call returns.
+"""
+"""The numpydoc entry of the estimators' ``n_threads`` parameter."""
+
 
 def threads_for(n_threads: int | None, work: float) -> int | None:
     """The thread count for a call that does ``work`` multiply-adds a step.

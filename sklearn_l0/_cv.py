@@ -200,8 +200,8 @@ class _L0LinearCV(LinearOutputsMixin, DocLinkMixin, BaseEstimator):
         alphas = self._alpha_grid(X, stats[-1], full, sample_weight)
         work = X.shape[0] * (X.shape[1] + 1) * full.n_outputs * alphas.size * fold_w.shape[1]
         with limited_threads(threads_for(self.n_threads, work)):
-            stack, history = self._train_grid(X, alphas, fold_w, full, targets, stats)
-            scores = self._score_path(stack, X, y, folds, fold_w, targets, stats)
+            stack, history = self._train_grid(plain, X, alphas, fold_w, full, targets, stats)
+            scores = self._score_path(plain, stack, X, y, folds, fold_w, targets, stats)
         best = int(np.argmax(scores.mean(axis=1)))  # first of ties: the larger alpha
 
         final = self._member_model(
@@ -234,7 +234,7 @@ class _L0LinearCV(LinearOutputsMixin, DocLinkMixin, BaseEstimator):
             raise ValueError(f"alphas must be finite non-negative numbers; got {self.alphas!r}.")
         return alphas
 
-    def _train_grid(self, X, alphas, fold_w, full, targets, stats):
+    def _train_grid(self, plain, X, alphas, fold_w, full, targets, stats):
         """Train the (alpha, fold) models as one stack; returns it and the history."""
         device = resolve_device(self.device)
         generator = torch.Generator(device=device).manual_seed(seed_from(self.random_state))
@@ -270,13 +270,13 @@ class _L0LinearCV(LinearOutputsMixin, DocLinkMixin, BaseEstimator):
             generator=generator,
             verbose=self.verbose,
             policies=[Convergence(), GridRetirement()],
-            **self._plain()._train_options(X.shape[0]),
+            **plain._train_options(X.shape[0]),
         )
         return stack, history
 
-    def _score_path(self, stack, X, y, folds, fold_w, targets, stats) -> np.ndarray:
+    def _score_path(self, plain, stack, X, y, folds, fold_w, targets, stats) -> np.ndarray:
         """Every (alpha, fold) member scored as the plain estimator fitted on the fold."""
-        scorer = check_scoring(self._plain(), scoring=self.scoring)
+        scorer = check_scoring(plain, scoring=self.scoring)
         scores = np.empty((stack.batch_shape[0], len(folds)))
         refits = {}
         for f, (train_rows, test_rows) in enumerate(folds):

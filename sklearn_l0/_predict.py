@@ -1,9 +1,10 @@
-"""Prediction from the fitted numpy arrays: no torch, no training machinery.
+"""Prediction from the fitted numpy arrays: numpy products, no training machinery.
 
 :func:`mlp_forward` is the numpy forward pass of a compacted network (a linear
 model is its one-layer case). The mixins give regressors and classifiers their
 public prediction methods (and the public ``partial_fit`` signatures), built
-on the estimator's ``_outputs(X)``.
+on the estimator's ``_outputs(X)``. The thread policy (:mod:`~sklearn_l0.threads`)
+bounds the BLAS threads of the products.
 """
 
 from __future__ import annotations

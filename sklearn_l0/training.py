@@ -347,12 +347,13 @@ def train(
     stale = np.zeros(run.shape, int)
     for policy in policies:
         policy.begin(run)
+    penalizing = [p for p in policies if type(p).penalty is not Policy.penalty]
     start = run.objective().astype(float)
     bar = tqdm(total=max_iter, disable=verbose <= 0, desc="fit", unit="epoch", leave=False)
     module.train()
     try:
         for epoch in range(max_iter):
-            epoch_obj[epoch % window] = _epoch(run, policies, gates, generator, shuffle)
+            epoch_obj[epoch % window] = _epoch(run, policies, penalizing, gates, generator, shuffle)
             run.history.n_iter = epoch + 1
             if run.history.n_iter % window and run.history.n_iter != max_iter:
                 continue
@@ -383,10 +384,12 @@ def train(
     return run.history, optimizer
 
 
-def _epoch(run: Run, policies, gates, generator, shuffle: bool) -> torch.Tensor:
-    """One pass over the data: an optimizer step per batch. Returns the mean objective."""
+def _epoch(run: Run, policies, penalizing, gates, generator, shuffle: bool) -> torch.Tensor:
+    """One pass over the data: an optimizer step per batch. Returns the mean objective.
+
+    ``penalizing``: the policies that add a term to the objective (the others are skipped).
+    """
     module, optimizer = run.module, run.optimizer
-    penalizing = [p for p in policies if type(p).penalty is not Policy.penalty]
     total, n_batches = 0.0, 0
     for Xb, yb, wb in run.data.batches(run.batch_size, generator, shuffle):
         optimizer.zero_grad(set_to_none=True)

@@ -6,6 +6,7 @@ Implements *Learning Sparse Neural Networks through L0 Regularization*
 
 from ._cv import L0ClassifierCV, L0RegressorCV
 from .feature_selection import L0Selector
+from .groups import feature_groups
 from .linear_model import L0Classifier, L0Regressor
 from .neural_network import L0MLPClassifier, L0MLPRegressor
 from .training import TrainingDivergedError
@@ -24,4 +25,5 @@ __all__ = [
     "L0Selector",
     "TrainingDivergedError",
     "__version__",
+    "feature_groups",
 ]

@@ -24,8 +24,10 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval, Options, StrOptions
 
 from .data import DTYPE, Dataset, column_stats, input_offset, to_device, validate_fit_data
+from .groups import FeatureGroups, resolve_groups
 from .refit import refit_on_support
-from .targets import CRITERIA, Target, criterion_price, n_to_select
+from .search import polish_support
+from .targets import CRITERIA, Target, criterion_price, criterion_terms, n_to_select
 from .threads import limited_threads, threads_for
 from .training import Convergence, CountTarget, EarlyStopping, History, adam_optimizer, train
 from .utils import (
@@ -47,11 +49,15 @@ class L0BaseEstimator(DocLinkMixin, BaseEstimator):
     - ``_prepare_target(y, sample_weight, like, classes) -> Target`` (``like``:
       an earlier target to encode alike, for ``partial_fit``; ``classes``:
       the labels given to the first ``partial_fit``);
-    - ``_build_module(n_features, n_outputs, generator, input_offset, strength)
-      -> nn.Module`` (``input_offset``: see :func:`~sklearn_l0.data.input_offset`;
-      ``strength(m)`` is the L0 strength of a gate controlling ``m``
-      parameters, in loss units: ``alpha`` itself for a numeric ``alpha``, see
-      :func:`~sklearn_l0.targets.criterion_price`);
+    - ``_build_module(n_features, n_outputs, generator, input_offset, strength,
+      feature_options) -> nn.Module`` (``input_offset``: see
+      :func:`~sklearn_l0.data.input_offset`; ``strength(m)`` is the L0 strength
+      of a gate controlling ``m`` parameters per column, in loss units:
+      ``alpha`` itself for a numeric ``alpha``, see
+      :func:`~sklearn_l0.targets.criterion_price`; ``feature_options``: the
+      ``cost``, ``groups`` and ``always_open`` of the feature gates, for
+      :class:`~sklearn_l0.networks.GatedLinear`, empty without ``groups`` and
+      ``penalty_factor``);
     - ``_train_options(n_samples) -> dict`` of :func:`~sklearn_l0.training.train`
       keyword arguments (epochs, learning rate, batch size, stopping rule);
     - ``_export(module, x_std, target, refitted)``: set the numpy fitted
@@ -59,7 +65,8 @@ class L0BaseEstimator(DocLinkMixin, BaseEstimator):
       or None);
     - the properties ``_center_X`` (center X before training), ``_refits``
       (refit on the support after training) and ``_validation_fraction``
-      (rows held out for early stopping, or None).
+      (rows held out for early stopping, or None), and
+      ``_searches_support(n_select)`` (polish the support by local search).
 
     Class attributes ``_multi_output`` and ``_y_numeric`` tell validation what
     ``y`` may be.
@@ -79,6 +86,8 @@ class L0BaseEstimator(DocLinkMixin, BaseEstimator):
             Interval(numbers.Integral, 1, None, closed="left"),
             Interval(numbers.Real, 0, 1, closed="neither"),
         ],
+        "groups": ["array-like", callable, None],
+        "penalty_factor": ["array-like", None],
         "weight_decay": [Interval(numbers.Real, 0, None, closed="left")],
         "max_iter": [Interval(numbers.Integral, 1, None, closed="left")],
         "tol": [Interval(numbers.Real, 0, None, closed="left")],
@@ -100,8 +109,14 @@ class L0BaseEstimator(DocLinkMixin, BaseEstimator):
     def _prepare_target(self, y, sample_weight, like=None, classes=None) -> Target:
         raise NotImplementedError  # pragma: no cover
 
-    def _build_module(self, n_features, n_outputs, generator, input_offset, strength):
+    def _build_module(
+        self, n_features, n_outputs, generator, input_offset, strength, feature_options
+    ):
         raise NotImplementedError  # pragma: no cover
+
+    def _weigh_samples(self, y, sample_weight: np.ndarray, incremental: bool) -> np.ndarray:
+        """The sample weights training uses (classifiers fold ``class_weight`` in)."""
+        return sample_weight
 
     def _train_options(self, n_samples: int) -> dict:
         raise NotImplementedError  # pragma: no cover
@@ -121,6 +136,10 @@ class L0BaseEstimator(DocLinkMixin, BaseEstimator):
     def _validation_fraction(self) -> float | None:
         return None
 
+    def _searches_support(self, n_select: int | None) -> bool:
+        """Whether to polish the trained support by local search (:mod:`~sklearn_l0.search`)."""
+        return False
+
     # ---- the one fit path
     @atomic_fit
     def _fit(self, X, y, sample_weight, *, incremental: bool = False, classes=None):
@@ -135,7 +154,9 @@ class L0BaseEstimator(DocLinkMixin, BaseEstimator):
         if incremental:
             self._check_incremental()
         X, y, sample_weight = validate_fit_data(self, X, y, sample_weight, reset=resumed is None)
-        n_select = None if incremental else n_to_select(self.n_features_to_select, X.shape[1])
+        sample_weight = self._weigh_samples(y, sample_weight, incremental)
+        features = resolve_groups(self, X.shape[1])
+        n_select = None if incremental else self._n_select(features)
         target, x_std = self._encode(X, y, sample_weight, resumed, incremental, classes)
         device = resolve_device(self.device)
         generator = torch.Generator(device=device)
@@ -159,7 +180,8 @@ class L0BaseEstimator(DocLinkMixin, BaseEstimator):
             target.n_outputs,
             generator,
             input_offset(X, x_std, device),
-            self._strength(*X.shape),
+            self._strength(X.shape[0], features.n_candidates),
+            self._feature_options(features, X.shape[0], device),
         ).to(device)
         self._load_module_state(module, incremental, target.n_outputs)
         options = self._train_options(X.shape[0])
@@ -179,6 +201,15 @@ class L0BaseEstimator(DocLinkMixin, BaseEstimator):
                 optimizer = self._select_count(
                     module, target, data, n_select, history, options, common
                 )
+            if not incremental and self._searches_support(n_select):
+                polish_support(
+                    module.feature_layer,
+                    X,
+                    x_std,
+                    target.y,
+                    sample_weight,
+                    keep_count=n_select is not None,
+                )
             refitted = None
             if self._refits and not incremental:
                 refitted = refit_on_support(module, target.loss_fn, X, x_std, data.y, sample_weight)
@@ -186,7 +217,7 @@ class L0BaseEstimator(DocLinkMixin, BaseEstimator):
         if validation is not None:
             self.validation_scores_ = np.asarray(history.validation_scores)
             self.best_validation_score_ = history.best_validation_score
-        self._set_fitted(module, x_std, target, refitted, history, optimizer, generator)
+        self._set_fitted(module, x_std, target, refitted, history, optimizer, generator, features)
         return self
 
     def _check_incremental(self) -> None:
@@ -212,12 +243,34 @@ class L0BaseEstimator(DocLinkMixin, BaseEstimator):
             )
         return self._prepare_target(y, sample_weight, like=like), resumed["x_std"]
 
-    def _strength(self, n_samples: int, n_features: int):
+    def _strength(self, n_samples: int, n_candidates: int):
         """``strength(m)``: the L0 strength of a gate that controls ``m`` parameters."""
-        price = criterion_price(self.alpha, n_samples, n_features)
+        price = criterion_price(self.alpha, n_samples, n_candidates)
         if price is None:
             return lambda n_params: float(self.alpha)
         return lambda n_params: price * n_params
+
+    def _feature_options(self, features: FeatureGroups, n_samples: int, device) -> dict:
+        """The structure of the feature gates: groups, always-open gates, relative costs."""
+        options = features.gate_options(device)
+        costs = features.costs(
+            *(criterion_terms(self.alpha, n_samples, features.n_candidates) or (1.0, 0.0))
+        )
+        if costs is not None:
+            options["cost"] = torch.as_tensor(costs, dtype=DTYPE, device=device)
+        return options
+
+    def _n_select(self, features: FeatureGroups) -> int | None:
+        """``n_features_to_select`` as a count of gates (groups), checked against the fixed ones."""
+        unit = "groups" if features.grouped else "features"
+        n_select = n_to_select(self.n_features_to_select, features.n_gates, unit)
+        n_fixed = int(features.always_open.sum())
+        if n_select is not None and n_select < n_fixed:
+            raise ValueError(
+                f"n_features_to_select={self.n_features_to_select} keeps {n_select} {unit}, fewer "
+                f"than the {n_fixed} that penalty_factor=0 always keeps; ask for {n_fixed} or more."
+            )
+        return n_select
 
     def _load_module_state(self, module, incremental: bool, n_outputs: int) -> None:
         """Continue from the stored parameters (``partial_fit``, or ``fit`` with warm_start)."""
@@ -271,7 +324,9 @@ class L0BaseEstimator(DocLinkMixin, BaseEstimator):
         layer.l0 = count.price
         history.extend(more)
         la = layer.gate.log_alpha.detach().cpu().numpy()
-        norms = layer.weight.detach().norm(dim=1).cpu().numpy()
+        if layer.gate.always_open is not None:  # always kept, so chosen first
+            la[layer.gate.always_open.cpu().numpy()] = np.inf
+        norms = layer.gate_norms().cpu().numpy()
         chosen = np.lexsort((-norms, -la))[:n_select]
         mask = torch.zeros_like(layer.gate.log_alpha)
         mask[torch.as_tensor(chosen, device=mask.device)] = 1.0
@@ -282,20 +337,27 @@ class L0BaseEstimator(DocLinkMixin, BaseEstimator):
                 train(module, target.loss_fn, data, generator=common["generator"], **options)
         return optimizer
 
-    def _export_fitted(self, module, x_std, target, refitted, history) -> None:
-        """Set every fitted attribute from the trained module and its history."""
+    def _export_fitted(self, module, x_std, target, refitted, history, features) -> None:
+        """Set every fitted attribute from the trained module and its history.
+
+        ``features`` (a :class:`~sklearn_l0.groups.FeatureGroups`) labels the groups.
+        """
         self._export(module, x_std, target, refitted)
         layer = module.feature_layer
+        gate = layer.gate
         with torch.no_grad():
-            self.gate_open_proba_ = layer.gate.learned_prob_nonzero().double().cpu().numpy()
+            proba = gate.to_columns(gate.learned_prob_nonzero())
+        self.gate_open_proba_ = proba.double().cpu().numpy()
+        self.groups_ = features.labels
+        self.group_support_ = gate.is_open().cpu().numpy()
         self.alpha_ = float(layer.l0)
         self.n_iter_ = history.n_iter
         self.loss_curve_ = np.asarray(history.loss_curve)
         self.n_gates_open_curve_ = np.asarray(history.n_open_curve, dtype=np.int64)
 
-    def _set_fitted(self, module, x_std, target, refitted, history, optimizer, generator):
+    def _set_fitted(self, module, x_std, target, refitted, history, optimizer, generator, features):
         """Export the fitted attributes, and keep what a later fit continues from."""
-        self._export_fitted(module, x_std, target, refitted, history)
+        self._export_fitted(module, x_std, target, refitted, history, features)
         # Trained parameters (not buffers), optimizer and noise state, as numpy (they
         # pickle, and load without the training device): warm_start and partial_fit
         # continue from them.

@@ -34,13 +34,16 @@ from ._predict import LogitClassifierMixin, RegressorOutputMixin
 from .data import Dataset, column_stats, to_device, validate_fit_data
 from .gates import BETA
 from .grid import GatedLinearStack
+from .groups import GROUP_ATTRS_DOC, GROUPS_DOC, FeatureGroups, resolve_groups
 from .linear_model import _TRAINING_PARAMS_DOC, L0Classifier, L0Regressor, LinearOutputsMixin
 from .refit import refit_on_support
+from .targets import CLASS_WEIGHT_DOC
 from .threads import limited_threads, threads_for
 from .training import Convergence, GridRetirement, train
 from .utils import DocLinkMixin, atomic_fit, resolve_device, seed_from, warn_if_all_pruned
 
-_CV_PARAMS_DOC = """
+_CV_PARAMS_DOC = (
+    """
     alphas : int or array-like, default=20
         The grid of L0 strengths. An int gives that many values on a log
         scale from ``alpha_max``, where every feature is pruned, down to
@@ -62,8 +65,11 @@ _CV_PARAMS_DOC = """
         None uses the estimator's ``score`` (R^2 or accuracy). The best alpha
         has the highest mean over folds (ties go to the larger alpha).
 """
+    + GROUPS_DOC
+)
 
-_CV_ATTRS_DOC = """
+_CV_ATTRS_DOC = (
+    """
     alpha_ : float
         The chosen L0 strength.
     alphas_ : ndarray of shape (n_alphas,)
@@ -87,6 +93,8 @@ _CV_ATTRS_DOC = """
     n_gates_open_curve_ : ndarray of shape (n_iter_,)
         Open test-time gates of the final model at each convergence check.
 """
+    + GROUP_ATTRS_DOC
+)
 
 
 class _L0LinearCV(LinearOutputsMixin, DocLinkMixin, BaseEstimator):
@@ -118,6 +126,8 @@ class _L0LinearCV(LinearOutputsMixin, DocLinkMixin, BaseEstimator):
         eps: float = 1e-3,
         cv=5,
         scoring=None,
+        groups=None,
+        penalty_factor=None,
         weight_decay: float = 1e-3,
         fit_intercept: bool = True,
         refit: bool = True,
@@ -136,6 +146,8 @@ class _L0LinearCV(LinearOutputsMixin, DocLinkMixin, BaseEstimator):
         self.eps = eps
         self.cv = cv
         self.scoring = scoring
+        self.groups = groups
+        self.penalty_factor = penalty_factor
         self.weight_decay = weight_decay
         self.fit_intercept = fit_intercept
         self.refit = refit
@@ -150,12 +162,15 @@ class _L0LinearCV(LinearOutputsMixin, DocLinkMixin, BaseEstimator):
         self.verbose = verbose
         self.n_threads = n_threads
 
-    @classmethod
-    def _constraints_with(cls, plain_class) -> dict:
-        """The CV parameters' constraints, and ``plain_class``'s for the parameters shared."""
+    def __init_subclass__(cls, **kwargs):
+        """A CV estimator's constraints: its own, and its plain estimator's for those shared."""
+        super().__init_subclass__(**kwargs)
         shared = cls._get_param_names()
-        plain = plain_class._parameter_constraints
-        return {**{k: v for k, v in plain.items() if k in shared}, **cls._cv_constraints}
+        plain = cls._plain_class._parameter_constraints
+        cls._parameter_constraints = {
+            **{k: v for k, v in plain.items() if k in shared},
+            **cls._cv_constraints,
+        }
 
     def _plain(self):
         """The plain estimator with these settings (what GridSearchCV would clone)."""
@@ -165,7 +180,7 @@ class _L0LinearCV(LinearOutputsMixin, DocLinkMixin, BaseEstimator):
             **{k: v for k, v in self.get_params(deep=False).items() if k in shared}
         )
 
-    def _alpha_max(self, X, x_std, target, sample_weight) -> float:
+    def _alpha_max(self, X, x_std, target, sample_weight, features) -> float:
         raise NotImplementedError  # pragma: no cover
 
     def _fold_targets(self, plain, y, fold_weights, full_target) -> list:
@@ -192,15 +207,19 @@ class _L0LinearCV(LinearOutputsMixin, DocLinkMixin, BaseEstimator):
         """
         X, y, sample_weight = validate_fit_data(self, X, y, sample_weight)
         plain = self._plain()
+        sample_weight = plain._weigh_samples(y, sample_weight, incremental=False)
+        features = resolve_groups(self, X.shape[1])
         folds = list(check_cv(self.cv, y, classifier=is_classifier(self)).split(X, y))
         full = plain._prepare_target(y, sample_weight)  # first: its errors (one class) come first
         fold_w = _fold_weights(folds, sample_weight)
         targets = self._fold_targets(plain, y, fold_w, full)
         stats = [column_stats(X, w, center=self.fit_intercept) for w in fold_w.T]
-        alphas = self._alpha_grid(X, stats[-1], full, sample_weight)
+        alphas = self._alpha_grid(X, stats[-1], full, sample_weight, features)
         work = X.shape[0] * (X.shape[1] + 1) * full.n_outputs * alphas.size * fold_w.shape[1]
         with limited_threads(threads_for(self.n_threads, work)):
-            stack, history = self._train_grid(plain, X, alphas, fold_w, full, targets, stats)
+            stack, history = self._train_grid(
+                plain, X, alphas, fold_w, full, targets, stats, features
+            )
             scores = self._score_path(plain, stack, X, y, folds, fold_w, targets, stats)
         best = int(np.argmax(scores.mean(axis=1)))  # first of ties: the larger alpha
 
@@ -212,6 +231,7 @@ class _L0LinearCV(LinearOutputsMixin, DocLinkMixin, BaseEstimator):
             slice(None),
             fold_w[:, -1],
             history=history.member((best, -1)),
+            features=features,
         )
         params = plain.get_params(deep=False)
         vars(self).update({k: v for k, v in vars(final).items() if k not in params})
@@ -224,17 +244,17 @@ class _L0LinearCV(LinearOutputsMixin, DocLinkMixin, BaseEstimator):
         )
         return self
 
-    def _alpha_grid(self, X, x_std, full, sample_weight) -> np.ndarray:
+    def _alpha_grid(self, X, x_std, full, sample_weight, features) -> np.ndarray:
         """The alphas, largest first: ``alphas`` as given, or a log grid below alpha_max."""
         if isinstance(self.alphas, numbers.Integral):
-            top = self._alpha_max(X, x_std, full, sample_weight)
+            top = self._alpha_max(X, x_std, full, sample_weight, features)
             return top * np.logspace(0, np.log10(self.eps), self.alphas)
         alphas = -np.sort(-np.asarray(self.alphas, dtype=np.float64).ravel())
         if alphas.size == 0 or not np.all(np.isfinite(alphas)) or alphas[-1] < 0:
             raise ValueError(f"alphas must be finite non-negative numbers; got {self.alphas!r}.")
         return alphas
 
-    def _train_grid(self, plain, X, alphas, fold_w, full, targets, stats):
+    def _train_grid(self, plain, X, alphas, fold_w, full, targets, stats, features):
         """Train the (alpha, fold) models as one stack; returns it and the history."""
         device = resolve_device(self.device)
         generator = torch.Generator(device=device).manual_seed(seed_from(self.random_state))
@@ -253,6 +273,7 @@ class _L0LinearCV(LinearOutputsMixin, DocLinkMixin, BaseEstimator):
             offset=as_tensor(offset[None]) if np.any(offset) else None,
             bias=self.fit_intercept,
             beta=self.temperature,
+            **plain._feature_options(features, X.shape[0], device),
         ).to(device)
         if all(t is full for t in targets):  # classes: one target, broadcast over the folds
             y_all = full.y[:, None]
@@ -291,10 +312,12 @@ class _L0LinearCV(LinearOutputsMixin, DocLinkMixin, BaseEstimator):
                 scores[a, f] = scorer(refits[key], X[test_rows], y[test_rows])
         return scores
 
-    def _member_model(self, member, X_train, target, x_std, train_rows, weights, history=None):
+    def _member_model(
+        self, member, X_train, target, x_std, train_rows, weights, history=None, features=None
+    ):
         """The plain estimator holding ``member`` (refitted on its rows when ``refit``).
 
-        With ``history``, every fitted attribute of a plain fit is exported.
+        With ``history`` (and ``features``), every fitted attribute of a plain fit is exported.
         """
         refitted = None
         if self.refit:
@@ -306,7 +329,7 @@ class _L0LinearCV(LinearOutputsMixin, DocLinkMixin, BaseEstimator):
         if history is None:
             model._export(member, x_std, target, refitted)
         else:
-            model._export_fitted(member, x_std, target, refitted, history)
+            model._export_fitted(member, x_std, target, refitted, history, features)
         return model
 
     def __sklearn_tags__(self):
@@ -333,6 +356,14 @@ def _fold_weights(folds, sample_weight: np.ndarray) -> np.ndarray:
             "give those rows positive weights or use other folds (cv)."
         )
     return fold_w / fold_w.mean(axis=0)
+
+
+def _per_unit_cost(gain: np.ndarray, features: FeatureGroups) -> np.ndarray:
+    """Per-column ``gain`` summed over each penalized gate's columns, per unit of its price."""
+    per_gate = np.bincount(features.index, weights=gain, minlength=features.n_gates)
+    cost = features.factor * features.sizes
+    penalized = cost > 0
+    return per_gate[penalized] / cost[penalized]
 
 
 class L0RegressorCV(RegressorOutputMixin, MultiOutputMixin, RegressorMixin, _L0LinearCV):
@@ -371,22 +402,23 @@ class L0RegressorCV(RegressorOutputMixin, MultiOutputMixin, RegressorMixin, _L0L
     """
 
     _plain_class = L0Regressor
-    _parameter_constraints = _L0LinearCV._constraints_with(L0Regressor)
 
     def _fold_targets(self, plain, y, fold_weights, full):
         return [plain._prepare_target(y, w) for w in fold_weights.T]
 
-    def _alpha_max(self, X, x_std, full, sample_weight):
-        """Twice the largest decrease of the loss that one feature alone brings.
+    def _alpha_max(self, X, x_std, full, sample_weight, features):
+        """Twice the largest decrease of the loss that one feature (or group) alone brings.
 
         For standardized X and y that decrease is the largest squared
-        correlation (averaged over targets) of a feature with the target.
+        correlation (averaged over targets) of a feature with the target; a
+        group is taken to bring the sum over its columns, per unit of its cost.
         """
         residual = sample_weight[:, None] * full.y
         corr = safe_sparse_dot(X.T, residual, dense_output=True)
         corr -= np.outer(x_std.mean, residual.sum(axis=0))  # center sparse or dense X alike
         corr /= x_std.scale[:, None] * X.shape[0]
-        return 2.0 * float(np.max(np.square(corr).mean(axis=1), initial=0.0))
+        gain = np.square(corr).mean(axis=1)
+        return 2.0 * float(np.max(_per_unit_cost(gain, features), initial=0.0))
 
 
 class L0ClassifierCV(LogitClassifierMixin, ClassifierMixin, _L0LinearCV):
@@ -400,7 +432,7 @@ class L0ClassifierCV(LogitClassifierMixin, ClassifierMixin, _L0LinearCV):
     all the data is the final model.
 
     Parameters
-    ----------{_CV_PARAMS_DOC}{_TRAINING_PARAMS_DOC}
+    ----------{_CV_PARAMS_DOC}{CLASS_WEIGHT_DOC}{_TRAINING_PARAMS_DOC}
     Attributes
     ----------
     classes_ : ndarray of shape (n_classes,)
@@ -417,22 +449,70 @@ class L0ClassifierCV(LogitClassifierMixin, ClassifierMixin, _L0LinearCV):
     """
 
     _plain_class = L0Classifier
-    _parameter_constraints = _L0LinearCV._constraints_with(L0Classifier)
     _multi_output = False  # y must be 1-D labels
     _y_numeric = False
+
+    def __init__(
+        self,
+        *,
+        alphas=20,
+        eps: float = 1e-3,
+        cv=5,
+        scoring=None,
+        groups=None,
+        penalty_factor=None,
+        class_weight=None,
+        weight_decay: float = 1e-3,
+        fit_intercept: bool = True,
+        refit: bool = True,
+        max_iter: int = 1000,
+        tol: float = 1e-4,
+        n_iter_no_change: int = 50,
+        learning_rate: float = 0.05,
+        batch_size: int | str = "auto",
+        temperature: float = BETA,
+        device="auto",
+        random_state=None,
+        verbose: int = 0,
+        n_threads: int | None = None,
+    ) -> None:
+        super().__init__(
+            alphas=alphas,
+            eps=eps,
+            cv=cv,
+            scoring=scoring,
+            groups=groups,
+            penalty_factor=penalty_factor,
+            weight_decay=weight_decay,
+            fit_intercept=fit_intercept,
+            refit=refit,
+            max_iter=max_iter,
+            tol=tol,
+            n_iter_no_change=n_iter_no_change,
+            learning_rate=learning_rate,
+            batch_size=batch_size,
+            temperature=temperature,
+            device=device,
+            random_state=random_state,
+            verbose=verbose,
+            n_threads=n_threads,
+        )
+        self.class_weight = class_weight
 
     def _fold_targets(self, plain, y, fold_weights, full):
         return [full] * fold_weights.shape[1]
 
-    def _alpha_max(self, X, x_std, full, sample_weight):
+    def _alpha_max(self, X, x_std, full, sample_weight, features):
         """The entropy of the classes (nats): the log-loss of the intercept-only model.
 
         No set of features can lower the mean log-loss by more, so above it
-        every feature is pruned.
+        (divided by the smallest cost of a penalized gate) every feature is pruned.
         """
         freq = np.bincount(full.y.astype(np.int64), weights=sample_weight) / sample_weight.sum()
         freq = freq[freq > 0]
-        return float(-(freq * np.log(freq)).sum())
+        entropy = float(-(freq * np.log(freq)).sum())
+        cost = features.factor * features.sizes
+        return entropy / float(np.min(cost[cost > 0], initial=1.0))
 
 
 __all__ = ["L0ClassifierCV", "L0RegressorCV"]

@@ -57,31 +57,11 @@ def hard_concrete(
     """Hard concrete gates for given logistic ``noise`` (broadcast against ``log_alpha``).
 
     ``clamp(sigmoid((noise + log_alpha) / beta) * (zeta - gamma) + gamma, 0, 1)``,
-    differentiable in ``log_alpha``. A gate is non-zero exactly where
-    ``log_alpha > nonzero_threshold(noise)``.
+    differentiable in ``log_alpha``.
     """
     s = torch.sigmoid(torch.add(noise / beta, log_alpha, alpha=1.0 / beta))
     # hardtanh is clamp to [0, 1] with a one-kernel gradient (clamp's takes three).
     return F.hardtanh(s * (zeta - gamma) + gamma, 0.0, 1.0)
-
-
-def nonzero_threshold(
-    noise: torch.Tensor | None,
-    *,
-    beta: float = BETA,
-    gamma: float = GAMMA,
-    zeta: float = ZETA,
-) -> torch.Tensor | float:
-    """The ``log_alpha`` above which a gate is non-zero, for given noise (None: test time).
-
-    ``beta * log(-gamma / zeta) - noise`` for :func:`hard_concrete`, and
-    ``log(-gamma / zeta)`` for :func:`deterministic_gates`. Lets a caller find
-    the gates that are zero (and contribute nothing, not even a gradient
-    through the data term) before computing any of them.
-    """
-    if noise is None:
-        return math.log(-gamma / zeta)
-    return beta * math.log(-gamma / zeta) - noise
 
 
 def sample_gates(
@@ -172,6 +152,14 @@ class HardConcreteGate(nn.Module):
     per_sample : bool, default=False
         Draw an independent gate vector per example (lower-variance
         gradients) instead of one per mini-batch (the paper's default).
+    groups : LongTensor of shape (n_columns,), optional
+        The gate of each column the gates switch (group sparsity: columns
+        sharing a gate are kept or dropped together). Calling the module and
+        :meth:`deterministic` then give one value per column; ``log_alpha``,
+        :meth:`prob_nonzero` and :meth:`is_open` stay one per gate.
+    always_open : BoolTensor of shape (n_gates,), optional
+        Gates fixed open (value 1, probability 1, no gradient): features
+        that are never penalized.
     """
 
     def __init__(
@@ -183,6 +171,8 @@ class HardConcreteGate(nn.Module):
         gamma: float = GAMMA,
         zeta: float = ZETA,
         per_sample: bool = False,
+        groups: torch.Tensor | None = None,
+        always_open: torch.Tensor | None = None,
     ) -> None:
         super().__init__()
         self.beta, self.gamma, self.zeta = float(beta), float(gamma), float(zeta)
@@ -191,38 +181,68 @@ class HardConcreteGate(nn.Module):
         shape = (n_gates,) if isinstance(n_gates, int) else tuple(n_gates)
         self.log_alpha = nn.Parameter(torch.full(shape, log_alpha_for_drop_rate(drop_rate)))
         self.register_buffer("frozen_mask", None)
+        self.register_buffer("groups", groups)
+        self.register_buffer("always_open", always_open)
+
+    @property
+    def n_gates(self) -> int:
+        """Gates per model (the last dimension of ``log_alpha``)."""
+        return self.log_alpha.shape[-1]
+
+    def to_columns(self, z: torch.Tensor) -> torch.Tensor:
+        """Gate values (last dimension: one per gate) as the values of the columns they switch.
+
+        Applies :attr:`always_open`, then repeats each group's value over its columns.
+        """
+        if self.always_open is not None:
+            z = z.masked_fill(self.always_open, 1.0)
+        return z if self.groups is None else z.index_select(-1, self.groups)
 
     def forward(self, n_samples: int | None = None) -> torch.Tensor:
-        """Gates for one forward pass: sampled (training), deterministic (eval) or frozen."""
+        """Gates per column for one pass: sampled (training), deterministic (eval) or frozen."""
         if self.frozen_mask is not None:
-            return self.frozen_mask
+            return self.to_columns(self.frozen_mask)
         if not self.training:
-            return deterministic_gates(self.log_alpha, gamma=self.gamma, zeta=self.zeta)
-        return sample_gates(
-            self.log_alpha,
-            beta=self.beta,
-            gamma=self.gamma,
-            zeta=self.zeta,
-            generator=self.generator,
-            n_samples=n_samples if self.per_sample else None,
+            return self.to_columns(
+                deterministic_gates(self.log_alpha, gamma=self.gamma, zeta=self.zeta)
+            )
+        return self.to_columns(
+            sample_gates(
+                self.log_alpha,
+                beta=self.beta,
+                gamma=self.gamma,
+                zeta=self.zeta,
+                generator=self.generator,
+                n_samples=n_samples if self.per_sample else None,
+            )
         )
 
     def prob_nonzero(self) -> torch.Tensor:
         """Probability that each gate is non-zero (differentiable); the mask when frozen."""
         if self.frozen_mask is not None:
             return self.frozen_mask
-        return self.learned_prob_nonzero()
+        p = self.learned_prob_nonzero()
+        return p if self.always_open is None else p.masked_fill(self.always_open, 1.0)
 
     def learned_prob_nonzero(self) -> torch.Tensor:
         """``P(z != 0)`` of the learned distribution, whether or not the gate is frozen."""
         return prob_nonzero(self.log_alpha, beta=self.beta, gamma=self.gamma, zeta=self.zeta)
 
     def deterministic(self) -> torch.Tensor:
-        """Test-time gate values (no gradient); the 0/1 mask when frozen."""
+        """Test-time gate values per column (no gradient); the 0/1 mask when frozen."""
+        with torch.no_grad():
+            return self.to_columns(self._deterministic_gates())
+
+    def is_open(self) -> torch.Tensor:
+        """Which gates are open at test time (one per gate, not per column)."""
+        with torch.no_grad():
+            z = self._deterministic_gates()
+            return (z > 0) if self.always_open is None else (z > 0) | self.always_open
+
+    def _deterministic_gates(self) -> torch.Tensor:
         if self.frozen_mask is not None:
             return self.frozen_mask
-        with torch.no_grad():
-            return deterministic_gates(self.log_alpha, gamma=self.gamma, zeta=self.zeta)
+        return deterministic_gates(self.log_alpha, gamma=self.gamma, zeta=self.zeta)
 
     @torch.no_grad()
     def constrain_(self) -> None:
@@ -230,6 +250,6 @@ class HardConcreteGate(nn.Module):
         self.log_alpha.clamp_(*LOG_ALPHA_RANGE)
 
     def freeze(self, mask: torch.Tensor | None) -> None:
-        """Fix the gates to ``mask`` (0/1 floats), or unfreeze with ``None``."""
+        """Fix the gates to ``mask`` (0/1 floats, one per gate), or unfreeze with ``None``."""
         self.frozen_mask = None if mask is None else mask.to(self.log_alpha)
         self.log_alpha.requires_grad_(mask is None)

@@ -21,7 +21,6 @@ from .gates import (
     deterministic_gates,
     hard_concrete,
     logistic_noise,
-    nonzero_threshold,
 )
 from .networks import ColumnPicker, GatedLinear, gate_penalty
 
@@ -62,6 +61,10 @@ class GatedLinearStack(nn.Module):
         Per-model input map (default: identity). Stored flat, one row per model.
     bias : bool, default=True
         Learn an intercept per model.
+    cost : tensor of shape (n_gates,), optional
+        Price of each gate relative to the model's ``l0`` (see :class:`GatedLinear`).
+    groups : LongTensor of shape (in_features,), optional
+        The gate of each input (default: one per input), shared by every model.
     **gate_kwargs
         Passed to :class:`~sklearn_l0.gates.HardConcreteGate`.
     """
@@ -77,6 +80,8 @@ class GatedLinearStack(nn.Module):
         scale: torch.Tensor | None = None,
         offset: torch.Tensor | None = None,
         bias: bool = True,
+        cost: torch.Tensor | None = None,
+        groups: torch.Tensor | None = None,
         **gate_kwargs,
     ) -> None:
         super().__init__()
@@ -86,7 +91,9 @@ class GatedLinearStack(nn.Module):
         self.l2 = float(l2)
         self.weight = nn.Parameter(torch.zeros(*self.batch_shape, in_features, out_features))
         self.bias = nn.Parameter(torch.zeros(*self.batch_shape, out_features)) if bias else None
-        self.gate = HardConcreteGate((*self.batch_shape, in_features), **gate_kwargs)
+        n_gates = in_features if groups is None else int(groups.max()) + 1
+        self.gate = HardConcreteGate((*self.batch_shape, n_gates), groups=groups, **gate_kwargs)
+        self.register_buffer("cost", cost)
         l0 = torch.as_tensor(l0, dtype=torch.float32)
         self.register_buffer("l0", l0.expand(self.batch_shape).reshape(-1).clone())
         if scale is not None and not bool((scale > 0).all()):
@@ -137,30 +144,23 @@ class GatedLinearStack(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         gate, n_in, n_out = self.gate, self.in_features, self.out_features
-        log_alpha = gate.log_alpha.reshape(-1, n_in)
+        log_alpha = gate.log_alpha.reshape(-1, gate.n_gates)
         weight = self.weight.reshape(-1, n_in, n_out)
         scale, shift = self._rows["scale"], self._rows["shift"]
-        kw = {"beta": gate.beta, "gamma": gate.gamma, "zeta": gate.zeta}
-        noise = None
         if self.training:
             noise = logistic_noise(
-                n_in, generator=gate.generator, device=x.device, dtype=weight.dtype
+                gate.n_gates, generator=gate.generator, device=x.device, dtype=weight.dtype
             )
-        picked = self.columns(
-            x,
-            lambda: log_alpha.amax(dim=0) > nonzero_threshold(noise, **kw),
-            log_alpha.shape[0] * n_out,
-        )
+            z = hard_concrete(log_alpha, noise, beta=gate.beta, gamma=gate.gamma, zeta=gate.zeta)
+        else:
+            z = deterministic_gates(log_alpha, gamma=gate.gamma, zeta=gate.zeta)
+        z = gate.to_columns(z)  # (models, in_features)
+        picked = self.columns(x, lambda: (z != 0).any(dim=0), z.shape[0] * n_out)
         if picked is not None:  # only the columns whose gate is non-zero in some model
             cols, x = picked
-            log_alpha, weight = log_alpha[:, cols], weight[:, cols]
+            z, weight = z[:, cols], weight[:, cols]
             scale = None if scale is None else scale[:, cols]
             shift = None if shift is None else shift[:, cols]
-            noise = None if noise is None else noise[cols]
-        if noise is None:
-            z = deterministic_gates(log_alpha, gamma=gate.gamma, zeta=gate.zeta)
-        else:
-            z = hard_concrete(log_alpha, noise, **kw)
         effective = (z if scale is None else z * scale).unsqueeze(-1) * weight  # (models, in, out)
         n_models, n_cols = effective.shape[:2]
         side_by_side = effective.permute(1, 0, 2).reshape(n_cols, n_models * n_out)
@@ -173,12 +173,14 @@ class GatedLinearStack(nn.Module):
 
     def regularization(self) -> torch.Tensor:
         """The penalty of every model, shape ``batch_shape`` (0 for retired models)."""
-        n_in = self.in_features
+        gate = self.gate
         penalty = gate_penalty(
-            self.gate.prob_nonzero().reshape(-1, n_in),
-            self.weight.reshape(-1, n_in, self.out_features),
+            gate.prob_nonzero().reshape(-1, gate.n_gates),
+            self.weight.reshape(-1, self.in_features, self.out_features),
             self._rows["l0"],
             self.l2,
+            self.cost,
+            gate.groups,
         )
         return self._scatter(penalty, 0).view(self.batch_shape)
 
@@ -202,6 +204,9 @@ class GatedLinearStack(nn.Module):
             bias=self.bias is not None,
             l0=float(self.l0.view(self.batch_shape)[index]),
             l2=self.l2,
+            cost=self.cost,
+            groups=self.gate.groups,
+            always_open=self.gate.always_open,
             beta=self.gate.beta,
         ).to(self.weight.device)
         with torch.no_grad():

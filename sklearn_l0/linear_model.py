@@ -18,11 +18,13 @@ from ._base import L0BaseEstimator
 from ._predict import LogitClassifierMixin, RegressorOutputMixin, mlp_forward
 from .data import Standardization
 from .gates import BETA
+from .groups import GROUP_ATTRS_DOC, GROUPS_DOC
 from .networks import GatedLinear
-from .targets import encode_labels, regression_target
+from .targets import CLASS_WEIGHT_DOC, ClassWeightMixin, encode_labels, regression_target
 from .threads import N_THREADS_DOC
 
-_SELECTION_PARAMS_DOC = """
+_SELECTION_PARAMS_DOC = (
+    """
     alpha : float or {"aic", "bic", "ebic"}, default=0.01
         Strength of the L0 penalty (the paper's lambda): the price of keeping
         one feature, in units of the data loss. For :class:`L0Regressor` the
@@ -51,6 +53,8 @@ _SELECTION_PARAMS_DOC = """
         gates are kept (exactly this many) and the model is refitted on them.
         ``alpha`` is then only the multiplier's starting value.
 """
+    + GROUPS_DOC
+)
 
 _TRAINING_PARAMS_DOC = (
     """\
@@ -110,7 +114,8 @@ _COMMON_PARAMS_DOC = (
 """
 )
 
-_COMMON_ATTRS_DOC = """
+_COMMON_ATTRS_DOC = (
+    """
     alpha_ : float
         The L0 strength per feature that was used: ``alpha`` itself, the
         criterion's price, or the final multiplier with
@@ -132,6 +137,8 @@ _COMMON_ATTRS_DOC = """
     n_gates_open_curve_ : ndarray of shape (n_iter_,)
         Number of open test-time gates, recorded at each convergence check.
 """
+    + GROUP_ATTRS_DOC
+)
 
 
 def linear_coef(module: GatedLinear, x_std: Standardization, refitted, y_scale=1.0, y_mean=0.0):
@@ -190,6 +197,8 @@ class _L0LinearModel(LinearOutputsMixin, L0BaseEstimator):
         alpha: float | str = 0.01,
         *,
         n_features_to_select: int | float | None = None,
+        groups=None,
+        penalty_factor=None,
         weight_decay: float = 1e-3,
         fit_intercept: bool = True,
         refit: bool = True,
@@ -207,6 +216,8 @@ class _L0LinearModel(LinearOutputsMixin, L0BaseEstimator):
     ) -> None:
         self.alpha = alpha
         self.n_features_to_select = n_features_to_select
+        self.groups = groups
+        self.penalty_factor = penalty_factor
         self.weight_decay = weight_decay
         self.fit_intercept = fit_intercept
         self.refit = refit
@@ -222,7 +233,9 @@ class _L0LinearModel(LinearOutputsMixin, L0BaseEstimator):
         self.warm_start = warm_start
         self.n_threads = n_threads
 
-    def _build_module(self, n_features, n_outputs, generator, input_offset, strength):
+    def _build_module(
+        self, n_features, n_outputs, generator, input_offset, strength, feature_options
+    ):
         # Weights start at zero (a convex start for the linear model); gates mostly open.
         return GatedLinear(
             n_features,
@@ -232,6 +245,7 @@ class _L0LinearModel(LinearOutputsMixin, L0BaseEstimator):
             l2=self.weight_decay,
             input_offset=input_offset,
             beta=self.temperature,
+            **feature_options,
         )
 
     def _params_per_feature(self, n_outputs: int) -> float:
@@ -316,6 +330,10 @@ class L0Regressor(RegressorOutputMixin, MultiOutputMixin, RegressorMixin, _L0Lin
     def _params_per_feature(self, n_outputs):
         return 1.0  # n_outputs coefficients, and the loss is averaged over the outputs
 
+    def _searches_support(self, n_select):
+        # Least squares: the exact objective of a support is one ridge fit away.
+        return self.refit and (isinstance(self.alpha, str) or n_select is not None)
+
     def _prepare_target(self, y, sample_weight, like=None, classes=None):
         return regression_target(
             y,
@@ -326,7 +344,7 @@ class L0Regressor(RegressorOutputMixin, MultiOutputMixin, RegressorMixin, _L0Lin
         )
 
 
-class L0Classifier(LogitClassifierMixin, ClassifierMixin, _L0LinearModel):
+class L0Classifier(ClassWeightMixin, LogitClassifierMixin, ClassifierMixin, _L0LinearModel):
     __doc__ = f"""Logistic regression with L0-regularized feature selection.
 
     Binary logistic or multinomial (softmax) regression with one hard
@@ -334,7 +352,7 @@ class L0Classifier(LogitClassifierMixin, ClassifierMixin, _L0LinearModel):
     columns of a pruned feature are zero for every class.
 
     Parameters
-    ----------{_COMMON_PARAMS_DOC}
+    ----------{_COMMON_PARAMS_DOC}{CLASS_WEIGHT_DOC}
     Attributes
     ----------
     classes_ : ndarray of shape (n_classes,)
@@ -365,6 +383,55 @@ class L0Classifier(LogitClassifierMixin, ClassifierMixin, _L0LinearModel):
 
     _multi_output = False  # y must be 1-D labels
     _y_numeric = False
+    _parameter_constraints: dict = {
+        **_L0LinearModel._parameter_constraints,
+        **ClassWeightMixin._class_weight_constraints,
+    }
+
+    def __init__(
+        self,
+        alpha: float | str = 0.01,
+        *,
+        n_features_to_select: int | float | None = None,
+        groups=None,
+        penalty_factor=None,
+        class_weight=None,
+        weight_decay: float = 1e-3,
+        fit_intercept: bool = True,
+        refit: bool = True,
+        max_iter: int = 1000,
+        tol: float = 1e-4,
+        n_iter_no_change: int = 50,
+        learning_rate: float = 0.05,
+        batch_size: int | str = "auto",
+        temperature: float = BETA,
+        device="auto",
+        random_state=None,
+        verbose: int = 0,
+        warm_start: bool = False,
+        n_threads: int | None = None,
+    ) -> None:
+        super().__init__(
+            alpha,
+            n_features_to_select=n_features_to_select,
+            groups=groups,
+            penalty_factor=penalty_factor,
+            weight_decay=weight_decay,
+            fit_intercept=fit_intercept,
+            refit=refit,
+            max_iter=max_iter,
+            tol=tol,
+            n_iter_no_change=n_iter_no_change,
+            learning_rate=learning_rate,
+            batch_size=batch_size,
+            temperature=temperature,
+            device=device,
+            random_state=random_state,
+            verbose=verbose,
+            warm_start=warm_start,
+            n_threads=n_threads,
+        )
+        self.class_weight = class_weight
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):

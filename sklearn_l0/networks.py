@@ -101,6 +101,12 @@ class GatedLinear(nn.Module):
         Subtracted from the inputs, implicitly: the layer computes
         ``(x - offset) @ W`` as ``x @ W - offset @ W``, which centers sparse
         inputs without densifying them.
+    cost : tensor of shape (n_gates,), optional
+        Price of each gate relative to ``l0`` (default: 1 each): the L0 term
+        is ``l0 * sum_g cost_g * P(z_g != 0)``.
+    groups : LongTensor of shape (in_features,), optional
+        The gate of each input (inputs sharing a gate are kept or dropped
+        together); default: one gate per input.
     **gate_kwargs
         Passed to :class:`~sklearn_l0.gates.HardConcreteGate`.
 
@@ -118,6 +124,8 @@ class GatedLinear(nn.Module):
         l2: float = 0.0,
         gated: bool = True,
         input_offset: torch.Tensor | None = None,
+        cost: torch.Tensor | None = None,
+        groups: torch.Tensor | None = None,
         **gate_kwargs,
     ) -> None:
         super().__init__()
@@ -125,8 +133,10 @@ class GatedLinear(nn.Module):
         self.l0, self.l2 = float(l0), float(l2)
         self.weight = nn.Parameter(torch.zeros(in_features, out_features))
         self.bias = nn.Parameter(torch.zeros(out_features)) if bias else None
-        self.gate = HardConcreteGate(in_features, **gate_kwargs) if gated else None
+        n_gates = in_features if groups is None else int(groups.max()) + 1
+        self.gate = HardConcreteGate(n_gates, groups=groups, **gate_kwargs) if gated else None
         self.register_buffer("input_offset", input_offset)
+        self.register_buffer("cost", cost)
         self.columns = ColumnPicker()
 
     @torch.no_grad()
@@ -173,7 +183,24 @@ class GatedLinear(nn.Module):
         """``l0 * sum_j P(z_j != 0) + l2 / 2 * sum_j P(z_j != 0) * ||W_j||^2``."""
         if self.gate is None:
             return 0.5 * self.l2 * self.weight.square().sum()
-        return gate_penalty(self.gate.prob_nonzero(), self.weight, self.l0, self.l2)
+        gate = self.gate
+        return gate_penalty(
+            gate.prob_nonzero(), self.weight, self.l0, self.l2, self.cost, gate.groups
+        )
+
+    def expected_cost(self) -> torch.Tensor:
+        """``sum_g cost_g * P(z_g != 0)``: the L0 term per unit of ``l0`` (differentiable)."""
+        p = self.gate.prob_nonzero()
+        return (p if self.cost is None else p * self.cost).sum(dim=-1)
+
+    @torch.no_grad()
+    def gate_norms(self) -> torch.Tensor:
+        """Norm of the weights each gate switches (its rows of ``W``), one per gate."""
+        sq = self.weight.square().sum(dim=-1)
+        groups = self.gate.groups
+        if groups is not None:
+            sq = sq.new_zeros(self.gate.n_gates).index_add_(0, groups, sq)
+        return sq.sqrt()
 
     batch_shape = ()
     """A single model (a grid of models has a non-empty shape)."""
@@ -196,13 +223,20 @@ ACTIVATIONS = {
 }
 
 
-def gate_penalty(p: torch.Tensor, weight: torch.Tensor, l0, l2: float) -> torch.Tensor:
+def gate_penalty(
+    p: torch.Tensor, weight: torch.Tensor, l0, l2: float, cost=None, groups=None
+) -> torch.Tensor:
     """Expected L0 plus expected L2 of gated rows: one value per model of a grid.
 
-    ``p`` has shape ``(*batch, in_features)`` and ``weight`` ``(*batch,
-    in_features, out_features)``; ``l0`` is a float or broadcasts to ``batch``.
+    ``p`` (the gates' probabilities of being non-zero) has shape ``(*batch,
+    n_gates)`` and ``weight`` ``(*batch, in_features, out_features)``; ``l0``
+    is a float or broadcasts to ``batch``; ``cost`` (one per gate) weighs each
+    gate's expected L0; ``groups`` maps each row of ``weight`` to its gate
+    (default: one gate per row), whose probability weighs the row's expected L2.
     """
-    return l0 * p.sum(dim=-1) + 0.5 * l2 * (p * weight.square().sum(dim=-1)).sum(dim=-1)
+    penalty = l0 * (p if cost is None else p * cost).sum(dim=-1)
+    rows = p if groups is None else p.index_select(-1, groups)
+    return penalty + 0.5 * l2 * (rows * weight.square().sum(dim=-1)).sum(dim=-1)
 
 
 class GatedMLP(nn.Module):
@@ -230,6 +264,9 @@ class GatedMLP(nn.Module):
         Implicit centering of sparse inputs (see :class:`GatedLinear`).
     input_drop_rate, hidden_drop_rate : float
         Initial gate drop rates (the paper's 0.2 for inputs, 0.5 for hidden units).
+    feature_options : dict, optional
+        Extra arguments of the first layer only (``cost``, ``groups``,
+        ``always_open``: the structure of the input-feature gates).
     **gate_kwargs
         Passed to every :class:`~sklearn_l0.gates.HardConcreteGate`.
     """
@@ -245,10 +282,12 @@ class GatedMLP(nn.Module):
         input_offset: torch.Tensor | None = None,
         input_drop_rate: float = 0.2,
         hidden_drop_rate: float = 0.5,
+        feature_options: dict | None = None,
         **gate_kwargs,
     ) -> None:
         super().__init__()
         self.activation = ACTIVATIONS[activation]()
+        first = feature_options or {}
         n_hidden = len(sizes) - 2
         hidden = list(l0_hidden) if np.ndim(l0_hidden) else [l0_hidden] * n_hidden
         l0 = [l0_input, *hidden]
@@ -260,6 +299,7 @@ class GatedMLP(nn.Module):
                 l2=l2,
                 input_offset=input_offset if i == 0 else None,
                 drop_rate=input_drop_rate if i == 0 else hidden_drop_rate,
+                **(first if i == 0 else {}),
                 **gate_kwargs,
             )
             for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:], strict=True))

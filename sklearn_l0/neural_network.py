@@ -18,8 +18,9 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from ._base import L0BaseEstimator
 from ._predict import LogitClassifierMixin, RegressorOutputMixin, mlp_forward
 from .gates import BETA
+from .groups import GROUP_ATTRS_DOC, GROUPS_DOC
 from .networks import ACTIVATIONS, GatedMLP
-from .targets import encode_labels, regression_target
+from .targets import CLASS_WEIGHT_DOC, ClassWeightMixin, encode_labels, regression_target
 from .threads import N_THREADS_DOC
 
 _MLP_PARAMS_DOC = (
@@ -45,6 +46,9 @@ _MLP_PARAMS_DOC = (
         multiplier adapted so that the expected number of open feature
         gates meets the target; then the features with the most open gates
         are kept, their gates frozen open, and the network is fine-tuned.
+"""
+    + GROUPS_DOC
+    + """\
     hidden_alpha : float, array-like of float or None, default=None
         L0 strength on the hidden units, per unit, in the same loss units;
         a sequence gives one strength per hidden layer. None uses ``alpha``
@@ -96,7 +100,8 @@ _MLP_PARAMS_DOC = (
     + N_THREADS_DOC
 )
 
-_MLP_ATTRS_DOC = """
+_MLP_ATTRS_DOC = (
+    """
     alpha_ : float
         The L0 strength per input feature that was used (``alpha``, the
         criterion's price, or the final multiplier with
@@ -137,6 +142,8 @@ _MLP_ATTRS_DOC = """
     best_validation_score_ : float
         Best validation score (only with ``early_stopping``).
 """
+    + GROUP_ATTRS_DOC
+)
 
 
 class _L0MLP(L0BaseEstimator):
@@ -160,6 +167,8 @@ class _L0MLP(L0BaseEstimator):
         *,
         alpha: float | str = 0.01,
         n_features_to_select: int | float | None = None,
+        groups=None,
+        penalty_factor=None,
         hidden_alpha: float | None = None,
         weight_decay: float = 1e-4,
         batch_size: int | str = "auto",
@@ -181,6 +190,8 @@ class _L0MLP(L0BaseEstimator):
         self.activation = activation
         self.alpha = alpha
         self.n_features_to_select = n_features_to_select
+        self.groups = groups
+        self.penalty_factor = penalty_factor
         self.hidden_alpha = hidden_alpha
         self.weight_decay = weight_decay
         self.batch_size = batch_size
@@ -221,7 +232,9 @@ class _L0MLP(L0BaseEstimator):
             )
         return alphas.tolist()
 
-    def _build_module(self, n_features, n_outputs, generator, input_offset, strength):
+    def _build_module(
+        self, n_features, n_outputs, generator, input_offset, strength, feature_options
+    ):
         sizes = self._hidden_sizes()
         # Weights switched off by a gate (its fan-out), in units of the mean loss.
         fan_outs = [m / self._loss_units(n_outputs) for m in [*sizes[1:], n_outputs]]
@@ -232,6 +245,7 @@ class _L0MLP(L0BaseEstimator):
             l0_hidden=self._hidden_alphas(fan_outs, strength),
             l2=self.weight_decay,
             input_offset=input_offset,
+            feature_options=feature_options,
             beta=self.temperature,
         )
         module.reset_parameters(generator)
@@ -357,7 +371,7 @@ class L0MLPRegressor(RegressorOutputMixin, MultiOutputMixin, RegressorMixin, _L0
         )
 
 
-class L0MLPClassifier(LogitClassifierMixin, ClassifierMixin, _L0MLP):
+class L0MLPClassifier(ClassWeightMixin, LogitClassifierMixin, ClassifierMixin, _L0MLP):
     __doc__ = f"""Multilayer perceptron classifier with L0 feature selection and unit pruning.
 
     Logistic (binary) or softmax (multiclass) output; hard concrete gates on
@@ -365,7 +379,7 @@ class L0MLPClassifier(LogitClassifierMixin, ClassifierMixin, _L0MLP):
     2018). Labels of any type.
 
     Parameters
-    ----------{_MLP_PARAMS_DOC}
+    ----------{_MLP_PARAMS_DOC}{CLASS_WEIGHT_DOC}
     Attributes
     ----------
     classes_ : ndarray of shape (n_classes,)
@@ -390,6 +404,63 @@ class L0MLPClassifier(LogitClassifierMixin, ClassifierMixin, _L0MLP):
 
     _multi_output = False
     _y_numeric = False
+    _parameter_constraints: dict = {
+        **_L0MLP._parameter_constraints,
+        **ClassWeightMixin._class_weight_constraints,
+    }
+
+    def __init__(
+        self,
+        hidden_layer_sizes=(100,),
+        activation: str = "relu",
+        *,
+        alpha: float | str = 0.01,
+        n_features_to_select: int | float | None = None,
+        groups=None,
+        penalty_factor=None,
+        class_weight=None,
+        hidden_alpha: float | None = None,
+        weight_decay: float = 1e-4,
+        batch_size: int | str = "auto",
+        learning_rate_init: float = 0.01,
+        max_iter: int = 1000,
+        tol: float = 1e-4,
+        n_iter_no_change: int = 10,
+        early_stopping: bool = False,
+        validation_fraction: float = 0.1,
+        shuffle: bool = True,
+        temperature: float = BETA,
+        device="auto",
+        random_state=None,
+        verbose: int = 0,
+        warm_start: bool = False,
+        n_threads: int | None = None,
+    ) -> None:
+        super().__init__(
+            hidden_layer_sizes,
+            activation,
+            alpha=alpha,
+            n_features_to_select=n_features_to_select,
+            groups=groups,
+            penalty_factor=penalty_factor,
+            hidden_alpha=hidden_alpha,
+            weight_decay=weight_decay,
+            batch_size=batch_size,
+            learning_rate_init=learning_rate_init,
+            max_iter=max_iter,
+            tol=tol,
+            n_iter_no_change=n_iter_no_change,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            shuffle=shuffle,
+            temperature=temperature,
+            device=device,
+            random_state=random_state,
+            verbose=verbose,
+            warm_start=warm_start,
+            n_threads=n_threads,
+        )
+        self.class_weight = class_weight
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):

@@ -88,7 +88,7 @@ def refit(
         layer.weight.copy_(weight)
         if bias is not None:
             layer.bias.copy_(bias)
-    layer.gate.freeze(mask.float())
+    layer.gate.freeze(layer.gate.is_open().float())
     return weight, bias
 
 

@@ -13,6 +13,8 @@ import numbers
 from dataclasses import dataclass
 
 import numpy as np
+from sklearn.utils._param_validation import StrOptions
+from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.multiclass import check_classification_targets
 
 from .data import Standardization, weighted_mean_std
@@ -106,26 +108,76 @@ def criterion_price(alpha, n_samples: int, n_features: int) -> float | None:
     AIC, ``log n`` for BIC and ``log n + 2 log p`` for the extended BIC
     (Chen & Chen, 2008, with their ``gamma = 1``: the ``log p`` term prices
     the search over ``p`` candidate features). Returns None for a numeric
-    ``alpha``.
+    ``alpha``. :func:`criterion_terms` gives the two parts of ``c``.
+    """
+    terms = criterion_terms(alpha, n_samples, n_features)
+    return None if terms is None else sum(terms)
+
+
+def criterion_terms(alpha, n_samples: int, n_candidates: int) -> tuple[float, float] | None:
+    """``(fit, search)``: the criterion's price per parameter, and per candidate chosen.
+
+    Both in mean negative log-likelihood units (divided by ``2 n``): ``fit`` is
+    ``2 / (2 n)`` (AIC) or ``log n / (2 n)`` (BIC, EBIC); ``search`` is
+    ``2 log p / (2 n)`` for the extended BIC over ``p`` candidates (features,
+    or groups of them), 0 otherwise. None for a numeric ``alpha``.
     """
     if not isinstance(alpha, str):
         return None
     n = max(n_samples, 2)
-    c = {"aic": 2.0, "bic": np.log(n)}.get(alpha)
-    if c is None:  # ebic
-        c = np.log(n) + 2.0 * np.log(max(n_features, 2))
-    return float(c / (2.0 * n))
+    fit = 2.0 if alpha == "aic" else float(np.log(n))
+    search = 2.0 * float(np.log(max(n_candidates, 2))) if alpha == "ebic" else 0.0
+    return fit / (2.0 * n), search / (2.0 * n)
 
 
-def n_to_select(n_features_to_select, n_features: int) -> int | None:
-    """The ``n_features_to_select`` parameter as a count (a float is a fraction)."""
+def n_to_select(n_features_to_select, n_features: int, unit: str = "features") -> int | None:
+    """The ``n_features_to_select`` parameter as a count (a float is a fraction).
+
+    ``n_features`` is the number of candidates (features, or groups: the ``unit``).
+    """
     if n_features_to_select is None:
         return None
     if isinstance(n_features_to_select, numbers.Integral):
         if n_features_to_select > n_features:
             raise ValueError(
-                f"n_features_to_select={n_features_to_select} exceeds the number of features "
+                f"n_features_to_select={n_features_to_select} exceeds the number of {unit} "
                 f"in X ({n_features})."
             )
         return int(n_features_to_select)
     return max(1, int(round(n_features_to_select * n_features)))
+
+
+CLASS_WEIGHT_DOC = """\
+    class_weight : dict, "balanced" or None, default=None
+        Weights of the classes, as in scikit-learn: ``{label: weight}`` (labels
+        left out weigh 1), or ``"balanced"`` for ``n_samples / (n_classes *
+        np.bincount(y))``. They multiply ``sample_weight``, so
+        ``class_weight="balanced"`` is the same fit as passing those weights
+        as ``sample_weight``. ``partial_fit`` takes a dict, not ``"balanced"``
+        (a chunk's class frequencies are not the data's).
+"""
+
+
+class ClassWeightMixin:
+    """``class_weight`` for a classifier: folded into the sample weights at the top of fit."""
+
+    _class_weight_constraints = {"class_weight": [dict, StrOptions({"balanced"}), None]}
+
+    def _weigh_samples(self, y, sample_weight: np.ndarray, incremental: bool) -> np.ndarray:
+        if self.class_weight is None:
+            return sample_weight
+        if incremental and isinstance(self.class_weight, str):
+            raise ValueError(
+                'class_weight="balanced" is not supported by partial_fit (a chunk\'s class '
+                "frequencies are not the data's); pass a dict of class weights."
+            )
+        if isinstance(self.class_weight, dict):
+            values = np.asarray(list(self.class_weight.values()), dtype=np.float64)
+            if not np.all(np.isfinite(values)) or np.any(values < 0):
+                raise ValueError(
+                    f"class_weight values must be finite and non-negative; got {self.class_weight}."
+                )
+        weights = sample_weight * compute_sample_weight(self.class_weight, y)
+        if not weights.sum() > 0:
+            raise ValueError("class_weight and sample_weight give every sample a zero weight.")
+        return weights / weights.mean()

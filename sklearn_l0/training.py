@@ -237,7 +237,7 @@ class EarlyStopping(Policy):
 class CountTarget(Policy):
     """Move the price of ``layer``'s gates, as a multiplier, until ``count`` of them are open.
 
-    The price becomes this policy's term, ``multiplier * sum_j P(z_j != 0)``
+    The price becomes this policy's term, ``multiplier * sum_g cost_g P(z_g != 0)``
     (the layer's own ``l0`` is 0 meanwhile). After every step the multiplier
     is multiplied by ``exp(COUNT_RATE * e)`` with ``e`` the relative excess
     ``(n_open - count) / count`` of open test-time gates, clipped to [-1, 1]:
@@ -257,7 +257,7 @@ class CountTarget(Policy):
         self.layer.l0 = 0.0
 
     def penalty(self) -> torch.Tensor:
-        return self.multiplier * self.layer.gate.prob_nonzero().sum()
+        return self.multiplier * self.layer.expected_cost()
 
     @torch.no_grad()
     def after_step(self, run: Run) -> None:
@@ -281,7 +281,7 @@ class CountTarget(Policy):
         )
 
     def _n_open(self) -> torch.Tensor:
-        return (self.layer.gate.deterministic() > 0).sum()
+        return self.layer.gate.is_open().sum()
 
     def _met(self) -> bool:
         return abs(int(self._n_open()) - self.count) <= max(1, 0.1 * self.count)

@@ -42,8 +42,27 @@ ESTIMATORS = [
 ]
 """Unfitted instances with small settings (fits of ~10 epochs on a few dozen rows)."""
 
+
+class Pairs:
+    """Groups of two adjacent columns, whatever the width of X (a callable ``groups``).
+
+    A class with a fixed repr, so that test ids are the same in every pytest-xdist worker.
+    """
+
+    def __call__(self, feature_names):
+        return np.arange(len(feature_names)) // 2
+
+    def __repr__(self) -> str:
+        return "pairs"
+
+
+pairs = Pairs()
+
+
 CHECKED = [
     L0Regressor(device="cpu"),
+    L0Regressor(groups=pairs, device="cpu"),
+    L0ClassifierCV(groups=pairs, alphas=4, cv=3, max_iter=300, device="cpu"),
     L0Classifier(device="cpu"),
     L0MLPRegressor(device="cpu"),
     L0MLPClassifier(device="cpu"),
@@ -51,7 +70,8 @@ CHECKED = [
     L0ClassifierCV(alphas=4, cv=3, max_iter=300, device="cpu"),
     L0Selector(L0Regressor(device="cpu")),
 ]
-"""Every public estimator, for ``parametrize_with_checks`` (defaults; shorter CV grids)."""
+"""Every public estimator, for ``parametrize_with_checks`` (defaults; shorter CV grids),
+and two with feature groups."""
 
 _ECOSYSTEM_MLP = dict(hidden_layer_sizes=(8,), max_iter=30, device="cpu", random_state=0)
 ECOSYSTEM = {

@@ -1,0 +1,150 @@
+"""Local search on a trained linear regression's support, with the exact objective.
+
+The gates of a trained :class:`~sklearn_l0.networks.GatedLinear` give a
+support. For least squares the exact objective of a support is cheap: a
+ridge fit on its columns. Where the training objective is an information
+criterion, or a fixed count of features, :func:`polish_support` then moves
+one gate in, one out, or swaps two, while that lowers the exact objective (the
+"swap" and "splicing" steps of best-subset solvers such as L0Learn and abess).
+It repairs what the stochastic training can leave: a useless feature whose
+gate was still closing when training stopped, or one of two correlated
+features closed before the other showed its worth.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+import torch
+from sklearn.utils.extmath import safe_sparse_dot
+
+from .data import Standardization
+from .gates import LOG_ALPHA_RANGE
+from .networks import GatedLinear
+
+MAX_CANDIDATES = 20
+"""Gates outside the support tried per move: those whose columns best fit the residual."""
+MAX_MOVES = 100
+"""Most moves of one search."""
+
+
+class _LeastSquares:
+    """Ridge fits of standardized, centered y on standardized columns of X (weighted rows).
+
+    The same normal equations as the refit (``refit._ridge_solve``); X is never
+    standardized whole: only the columns of the supports tried are.
+    """
+
+    def __init__(self, X, x_std: Standardization, y: np.ndarray, w: np.ndarray, l2: float):
+        self.X, self.x_std, self.w, self.l2 = X, x_std, w, l2
+        self.y = np.asarray(y, dtype=np.float64).reshape(len(w), -1)
+        self.n, self.k = self.y.shape
+
+    def columns(self, cols: np.ndarray) -> np.ndarray:
+        """The standardized columns ``cols`` of X, dense float64."""
+        part = self.X[:, cols]
+        part = part.toarray() if sp.issparse(part) else np.asarray(part, dtype=np.float64)
+        return (part - self.x_std.mean[cols]) / self.x_std.scale[cols]
+
+    def scores(self, residual: np.ndarray) -> np.ndarray:
+        """Squared weighted correlation of every column with the residual (mean over outputs)."""
+        wr = self.w[:, None] * residual
+        corr = safe_sparse_dot(self.X.T, wr, dense_output=True)
+        corr = (corr - np.outer(self.x_std.mean, wr.sum(axis=0))) / self.x_std.scale[:, None]
+        return np.square(corr / self.n).mean(axis=1)
+
+    def fit(self, Z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``(weights, mse per output)`` of the ridge fit on the columns ``Z``."""
+        if Z.shape[1] == 0:
+            return np.zeros((0, self.k)), (self.w[:, None] * self.y**2).mean(axis=0)
+        scale = 2.0 / (self.n * self.k)
+        gram = Z.T @ (self.w[:, None] * Z) * scale
+        gram[np.diag_indices_from(gram)] += self.l2
+        rhs = Z.T @ (self.w[:, None] * self.y) * scale
+        try:
+            weights = np.linalg.solve(gram, rhs)
+        except np.linalg.LinAlgError:
+            weights = np.linalg.lstsq(gram, rhs, rcond=None)[0]
+        residual = self.y - Z @ weights
+        return weights, (self.w[:, None] * residual**2).mean(axis=0)
+
+
+def polish_support(layer: GatedLinear, X, x_std, y, w, *, keep_count: bool) -> int:
+    """Improve the support of ``layer`` by single moves; returns the number of moves made.
+
+    The objective is ``0.5 * mean_k log(MSE_k) + l0 * sum of the open gates'
+    costs`` (the training objective of the information criteria); with
+    ``keep_count`` only swaps are tried and the price is left out (a fixed
+    number of gates: the best fit of that size). Gates fixed open stay
+    open. The gates are set to the result: log_alpha at the top of its range
+    for gates that enter, at the bottom for those that leave.
+    """
+    gate = layer.gate
+    n_gates = gate.n_gates
+    index = np.arange(n_gates) if gate.groups is None else gate.groups.cpu().numpy()
+    cost = np.ones(n_gates) if layer.cost is None else layer.cost.double().cpu().numpy()
+    fixed = np.zeros(n_gates, bool)
+    if gate.always_open is not None:
+        fixed = gate.always_open.cpu().numpy()
+    price = 0.0 if keep_count else float(layer.l0)
+    problem = _LeastSquares(X, x_std, y, w, layer.l2)
+
+    def objective(mse: np.ndarray, support: np.ndarray) -> float:
+        return 0.5 * float(np.log(np.maximum(mse, 1e-12)).mean()) + price * cost[support].sum()
+
+    support = gate.is_open().cpu().numpy().copy()
+    start = support.copy()
+    for _ in range(MAX_MOVES):
+        move = _best_move(problem, support, index, cost, fixed, objective, keep_count)
+        if move is None:
+            break
+        support = move
+    if not np.array_equal(support, start):
+        _set_gates(gate, support, start)
+    return int(np.count_nonzero(support != start))
+
+
+def _best_move(problem, support, index, cost, fixed, objective, keep_count):
+    """The support one move away with the lowest objective, if lower than ``support``'s."""
+    inside = np.flatnonzero(support)
+    cols = np.flatnonzero(support[index])
+    Z = problem.columns(cols)
+    weights, mse = problem.fit(Z)
+    current = objective(mse, support)
+    gains = np.bincount(index, weights=problem.scores(problem.y - Z @ weights), minlength=len(cost))
+    outside = np.flatnonzero(~support)
+    ranked = outside[np.argsort(-gains[outside] / np.maximum(cost[outside], 1e-12), kind="stable")]
+    candidates = ranked[:MAX_CANDIDATES]
+    leaving = [g for g in inside if not fixed[g]]
+    pool = np.union1d(inside, candidates)
+    pool_cols = np.flatnonzero(np.isin(index, pool))
+    Z_pool = problem.columns(pool_cols)
+    gate_of = index[pool_cols]
+
+    moves = [(d, a) for d in leaving for a in candidates]
+    if not keep_count:
+        moves += [(d, None) for d in leaving] + [(None, a) for a in candidates]
+    best, best_value = None, current - 1e-9
+    for out, into in moves:
+        trial = support.copy()
+        if out is not None:
+            trial[out] = False
+        if into is not None:
+            trial[into] = True
+        value = objective(problem.fit(Z_pool[:, trial[gate_of]])[1], trial)
+        if value < best_value:
+            best, best_value = trial, value
+    return best
+
+
+@torch.no_grad()
+def _set_gates(gate, support: np.ndarray, before: np.ndarray) -> None:
+    """Open the gates that enter the support and close those that leave it."""
+    log_alpha = gate.log_alpha
+    device = log_alpha.device
+    entering = torch.as_tensor(support & ~before, device=device)
+    leaving = torch.as_tensor(before & ~support, device=device)
+    log_alpha[entering] = LOG_ALPHA_RANGE[1]
+    log_alpha[leaving] = LOG_ALPHA_RANGE[0]
+    if gate.frozen_mask is not None:
+        gate.frozen_mask = torch.as_tensor(support, device=device).to(gate.frozen_mask)

@@ -1,0 +1,111 @@
+"""The local search on a trained linear support (sklearn_l0.search)."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+import torch
+
+from sklearn_l0 import L0Regressor
+from sklearn_l0.data import column_stats, weighted_mean_std
+from sklearn_l0.gates import LOG_ALPHA_RANGE
+from sklearn_l0.networks import GatedLinear
+from sklearn_l0.search import polish_support
+from sklearn_l0.targets import criterion_price
+
+
+def problem(n=120, p=10, seed=0):
+    """Columns 0-4 matter, 3 and 4 weakly; columns 5-9 are noise, 5 correlated with 0."""
+    rng = np.random.RandomState(seed)
+    X = rng.randn(n, p)
+    X[:, 5] = X[:, 0] + 0.5 * rng.randn(n)
+    y = X[:, :5] @ np.array([1.0, -1.0, 0.8, 0.3, -0.25]) + 0.7 * rng.randn(n)
+    w = np.ones(n)
+    y_std = weighted_mean_std(y[:, None], w)
+    return X, column_stats(X, w), (y[:, None] - y_std.mean) / y_std.scale, w
+
+
+def exact_objective(X, y, columns, price):
+    """0.5 log(MSE) of least squares on standardized ``columns``, plus the price of each."""
+    Z = (X - X.mean(axis=0)) / X.std(axis=0)
+    Z = Z[:, list(columns)]
+    residual = y - Z @ np.linalg.lstsq(Z, y, rcond=None)[0] if columns else y
+    return 0.5 * np.log(np.mean(residual**2)) + price * len(columns)
+
+
+def best_subset(X, y, price, size=None):
+    sizes = range(X.shape[1] + 1) if size is None else [size]
+    subsets = [c for k in sizes for c in itertools.combinations(range(X.shape[1]), k)]
+    return list(min(subsets, key=lambda c: exact_objective(X, y, c, price)))
+
+
+def layer_open_on(columns, p, **kwargs):
+    layer = GatedLinear(p, 1, **kwargs)
+    with torch.no_grad():
+        layer.gate.log_alpha.fill_(LOG_ALPHA_RANGE[0])
+        layer.gate.log_alpha[list(columns)] = LOG_ALPHA_RANGE[1]
+    return layer
+
+
+def open_gates(layer):
+    return np.flatnonzero(layer.gate.is_open().numpy()).tolist()
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+@pytest.mark.parametrize("start", [[], [0, 5, 8], list(range(10))])
+def test_moves_reach_the_best_subset_under_the_criterion(start, sparse):
+    X, x_std, y, w = problem()
+    price = criterion_price("bic", *X.shape)
+    layer = layer_open_on(start, X.shape[1], l0=price)
+    Xin = sp.csr_matrix(X) if sparse else X
+    moves = polish_support(layer, Xin, x_std, y, w, keep_count=False)
+    best = best_subset(X, y, price)
+    assert open_gates(layer) == best
+    assert moves == len(set(start) ^ set(best))
+    entering = sorted(set(best) - set(start))
+    if entering:  # opened at the top of log_alpha's range
+        assert float(layer.gate.log_alpha[entering[0]].detach()) == pytest.approx(
+            LOG_ALPHA_RANGE[1]
+        )
+
+
+@pytest.mark.parametrize("size", [1, 3, 6])
+def test_a_count_is_kept_by_swaps(size):
+    X, x_std, y, w = problem()
+    layer = layer_open_on(range(10 - size, 10), X.shape[1])  # the worst start: noise columns
+    polish_support(layer, X, x_std, y, w, keep_count=True)
+    assert open_gates(layer) == best_subset(X, y, 0.0, size)
+
+
+def test_fixed_gates_and_groups_are_respected():
+    X, x_std, y, w = problem()
+    groups = torch.as_tensor(np.repeat(np.arange(5), 2))  # (0, 1), (2, 3), ..., (8, 9)
+    always = torch.zeros(5, dtype=torch.bool)
+    always[4] = True  # columns 8 and 9, pure noise, always kept
+    price = criterion_price("bic", 120, 5)
+    layer = GatedLinear(10, 1, l0=price, groups=groups, always_open=always)
+    with torch.no_grad():
+        layer.gate.log_alpha.fill_(LOG_ALPHA_RANGE[0])
+    polish_support(layer, X, x_std, y, w, keep_count=False)
+    # by groups of two columns, each priced at two coefficients, with (8, 9) always in
+    pairs = [c for k in range(5) for c in itertools.combinations(range(4), k)]
+    columns = lambda c: [j for g in (*c, 4) for j in (2 * g, 2 * g + 1)]  # noqa: E731
+    best = min(pairs, key=lambda c: exact_objective(X, y, columns(c), price))
+    assert open_gates(layer) == [*best, 4]
+
+
+def test_criterion_fits_recover_a_correlated_support():
+    """Toeplitz-correlated features (rho 0.7), n = 150 < p = 300: the EBIC fit keeps
+    exactly the 5 true features, and so does n_features_to_select=5."""
+    rng = np.random.RandomState(0)
+    n, p = 150, 300
+    cov = 0.7 ** np.abs(np.subtract.outer(np.arange(p), np.arange(p)))
+    X = rng.randn(n, p) @ np.linalg.cholesky(cov).T
+    true = np.array([10, 50, 51, 120, 200])
+    y = X[:, true] @ np.array([1.0, -1.0, 1.0, 0.8, -0.8]) + 0.8 * rng.randn(n)
+    for params in (dict(alpha="ebic"), dict(n_features_to_select=5)):
+        est = L0Regressor(random_state=0, device="cpu", **params).fit(X, y)
+        np.testing.assert_array_equal(np.flatnonzero(est.support_), true, err_msg=str(params))

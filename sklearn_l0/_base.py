@@ -66,7 +66,7 @@ class L0BaseEstimator(DocLinkMixin, BaseEstimator):
     - the properties ``_center_X`` (center X before training), ``_refits``
       (refit on the support after training) and ``_validation_fraction``
       (rows held out for early stopping, or None), and
-      ``_searches_support(n_select)`` (polish the support by local search).
+      ``_searches_support(n_select, target)`` (polish the support by local search).
 
     Class attributes ``_multi_output`` and ``_y_numeric`` tell validation what
     ``y`` may be.
@@ -136,7 +136,7 @@ class L0BaseEstimator(DocLinkMixin, BaseEstimator):
     def _validation_fraction(self) -> float | None:
         return None
 
-    def _searches_support(self, n_select: int | None) -> bool:
+    def _searches_support(self, n_select: int | None, target: Target) -> bool:
         """Whether to polish the trained support by local search (:mod:`~sklearn_l0.search`)."""
         return False
 
@@ -201,12 +201,12 @@ class L0BaseEstimator(DocLinkMixin, BaseEstimator):
                 optimizer = self._select_count(
                     module, target, data, n_select, history, options, common
                 )
-            if not incremental and self._searches_support(n_select):
+            if not incremental and self._searches_support(n_select, target):
                 polish_support(
                     module.feature_layer,
                     X,
                     x_std,
-                    target.y,
+                    target,
                     sample_weight,
                     keep_count=n_select is not None,
                 )

@@ -20,6 +20,7 @@ from .data import Standardization
 from .gates import BETA
 from .groups import GROUP_ATTRS_DOC, GROUPS_DOC
 from .networks import GatedLinear
+from .search import searchable
 from .targets import CLASS_WEIGHT_DOC, ClassWeightMixin, encode_labels, regression_target
 from .threads import N_THREADS_DOC
 
@@ -44,14 +45,19 @@ _SELECTION_PARAMS_DOC = (
         the loss becomes the Gaussian negative log-likelihood with the noise
         variance profiled out, ``0.5 * log(MSE)``, so that the training
         objective is the criterion divided by ``2 n``. ``alpha_`` reports the
-        strength used.
+        strength used. With ``refit=True``, :class:`L0Regressor` and a
+        binary :class:`L0Classifier` then polish the support by local search
+        on the exact criterion: single moves in, out or swaps, while the
+        criterion of the refitted support decreases.
     n_features_to_select : int, float or None, default=None
         If set, train to keep exactly this many features (a float in (0, 1)
         is a fraction of the features): the L0 strength becomes a Lagrange
         multiplier adapted during training so that the expected number of
         open gates meets the target, then the features with the most open
-        gates are kept (exactly this many) and the model is refitted on them.
-        ``alpha`` is then only the multiplier's starting value.
+        gates are kept (exactly this many) and the model is refitted on them
+        (:class:`L0Regressor` and a binary :class:`L0Classifier` first swap
+        features in and out while that lowers the loss). ``alpha`` is then only the multiplier's
+        starting value.
 """
     + GROUPS_DOC
 )
@@ -269,6 +275,11 @@ class _L0LinearModel(LinearOutputsMixin, L0BaseEstimator):
     def _refits(self) -> bool:
         return self.refit
 
+    def _searches_support(self, n_select, target):
+        # The exact objective of a support is one ridge fit (or a few Newton steps) away.
+        criterion = isinstance(self.alpha, str) or n_select is not None
+        return self.refit and criterion and searchable(target)
+
 
 class L0Regressor(RegressorOutputMixin, MultiOutputMixin, RegressorMixin, _L0LinearModel):
     __doc__ = f"""Linear regression with L0-regularized feature selection.
@@ -329,10 +340,6 @@ class L0Regressor(RegressorOutputMixin, MultiOutputMixin, RegressorMixin, _L0Lin
 
     def _params_per_feature(self, n_outputs):
         return 1.0  # n_outputs coefficients, and the loss is averaged over the outputs
-
-    def _searches_support(self, n_select):
-        # Least squares: the exact objective of a support is one ridge fit away.
-        return self.refit and (isinstance(self.alpha, str) or n_select is not None)
 
     def _prepare_target(self, y, sample_weight, like=None, classes=None):
         return regression_target(

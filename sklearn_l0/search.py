@@ -1,14 +1,15 @@
-"""Local search on a trained linear regression's support, with the exact objective.
+"""Local search on a trained linear model's support, with the exact objective.
 
 The gates of a trained :class:`~sklearn_l0.networks.GatedLinear` give a
-support. For least squares the exact objective of a support is cheap: a
-ridge fit on its columns. Where the training objective is an information
-criterion, or a fixed count of features, :func:`polish_support` then moves
-one gate in, one out, or swaps two, while that lowers the exact objective (the
-"swap" and "splicing" steps of best-subset solvers such as L0Learn and abess).
-It repairs what the stochastic training can leave: a useless feature whose
-gate was still closing when training stopped, or one of two correlated
-features closed before the other showed its worth.
+support. For least squares and binary logistic regression the exact
+objective of a support is cheap: a ridge fit (or a few Newton steps) on its
+columns. Where the training objective is an information criterion, or a
+fixed count of features, :func:`polish_support` then moves one gate in, one
+out, or swaps two, while that lowers the exact objective (the "swap" and
+"splicing" steps of best-subset solvers such as L0Learn and abess). It
+repairs what the stochastic training can leave: a useless feature whose gate
+was still closing when training stopped, or one of two correlated features
+closed before the other showed its worth.
 """
 
 from __future__ import annotations
@@ -16,11 +17,13 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 import torch
+from scipy.special import expit, log_expit
 from sklearn.utils.extmath import safe_sparse_dot
 
 from .data import Standardization
 from .gates import LOG_ALPHA_RANGE
 from .networks import GatedLinear
+from .targets import Target
 
 MAX_CANDIDATES = 20
 """Gates outside the support tried per move: those whose columns best fit the residual."""
@@ -32,7 +35,10 @@ class _LeastSquares:
     """Ridge fits of standardized, centered y on standardized columns of X (weighted rows).
 
     The same normal equations as the refit (``refit._ridge_solve``); X is never
-    standardized whole: only the columns of the supports tried are.
+    standardized whole: only the columns of the supports tried are. The loss
+    of a fit is ``0.5 * mean_k log(MSE_k)``, the profiled Gaussian likelihood
+    that information criteria price (and, for a fixed count, a monotone
+    function of the squared error).
     """
 
     def __init__(self, X, x_std: Standardization, y: np.ndarray, w: np.ndarray, l2: float):
@@ -53,31 +59,77 @@ class _LeastSquares:
         corr = (corr - np.outer(self.x_std.mean, wr.sum(axis=0))) / self.x_std.scale[:, None]
         return np.square(corr / self.n).mean(axis=1)
 
-    def fit(self, Z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """``(weights, mse per output)`` of the ridge fit on the columns ``Z``."""
-        if Z.shape[1] == 0:
-            return np.zeros((0, self.k)), (self.w[:, None] * self.y**2).mean(axis=0)
-        scale = 2.0 / (self.n * self.k)
-        gram = Z.T @ (self.w[:, None] * Z) * scale
-        gram[np.diag_indices_from(gram)] += self.l2
-        rhs = Z.T @ (self.w[:, None] * self.y) * scale
-        try:
-            weights = np.linalg.solve(gram, rhs)
-        except np.linalg.LinAlgError:
-            weights = np.linalg.lstsq(gram, rhs, rcond=None)[0]
-        residual = self.y - Z @ weights
-        return weights, (self.w[:, None] * residual**2).mean(axis=0)
+    def fit(self, Z: np.ndarray) -> tuple[float, np.ndarray]:
+        """``(loss, residual)`` of the ridge fit on the columns ``Z``."""
+        residual = self.y
+        if Z.shape[1]:
+            scale = 2.0 / (self.n * self.k)
+            gram = Z.T @ (self.w[:, None] * Z) * scale
+            gram[np.diag_indices_from(gram)] += self.l2
+            rhs = Z.T @ (self.w[:, None] * self.y) * scale
+            residual = self.y - Z @ _solve(gram, rhs)
+        mse = (self.w[:, None] * residual**2).mean(axis=0)
+        return 0.5 * float(np.log(np.maximum(mse, 1e-12)).mean()), residual
 
 
-def polish_support(layer: GatedLinear, X, x_std, y, w, *, keep_count: bool) -> int:
+class _Logistic(_LeastSquares):
+    """Binary logistic fits on standardized columns of X, by Newton's method.
+
+    Minimises the refit's objective, ``mean_i w_i logloss_i + l2 / 2 ||w||^2``
+    (no penalty on the intercept); the loss of a fit is its weighted mean
+    log-loss, and its "residual" is ``y - p``, whose correlation with a column
+    is the score test of adding it.
+    """
+
+    NEWTON_STEPS = 30
+
+    def __init__(self, X, x_std, y, w, l2: float, intercept: bool):
+        super().__init__(X, x_std, y, w, l2)
+        self.intercept = intercept
+
+    def fit(self, Z: np.ndarray) -> tuple[float, np.ndarray]:
+        A = np.hstack([Z, np.ones((self.n, 1))]) if self.intercept else Z
+        y, w = self.y[:, 0], self.w
+        ridge = np.full(A.shape[1], self.l2)
+        if self.intercept:
+            ridge[-1] = 0.0
+        beta = np.zeros(A.shape[1])
+        for _ in range(self.NEWTON_STEPS if A.shape[1] else 0):
+            p = expit(A @ beta)
+            grad = A.T @ (w * (p - y)) / self.n + ridge * beta
+            hess = A.T @ ((w * p * (1 - p))[:, None] * A) / self.n + np.diag(ridge)
+            step = _solve(hess + 1e-10 * np.eye(len(beta)), grad)
+            beta -= step
+            if np.abs(step).max() < 1e-8:
+                break
+        logit = A @ beta
+        loss = np.mean(w * (-y * log_expit(logit) - (1 - y) * log_expit(-logit)))
+        return float(loss), (y - expit(logit))[:, None]
+
+
+def _solve(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    try:
+        return np.linalg.solve(a, b)
+    except np.linalg.LinAlgError:  # collinear columns without ridge: least squares
+        return np.linalg.lstsq(a, b, rcond=None)[0]
+
+
+def searchable(target: Target) -> bool:
+    """Whether :func:`polish_support` can search for this target: regression or binary."""
+    return target.classes is None or len(target.classes) == 2
+
+
+def polish_support(layer: GatedLinear, X, x_std, target: Target, w, *, keep_count: bool) -> int:
     """Improve the support of ``layer`` by single moves; returns the number of moves made.
 
-    The objective is ``0.5 * mean_k log(MSE_k) + l0 * sum of the open gates'
-    costs`` (the training objective of the information criteria); with
-    ``keep_count`` only swaps are tried and the price is left out (a fixed
-    number of gates: the best fit of that size). Gates fixed open stay
-    open. The gates are set to the result: log_alpha at the top of its range
-    for gates that enter, at the bottom for those that leave.
+    The objective is the loss of the support's fit (``0.5 * mean_k
+    log(MSE_k)`` for regression, the log-loss for a binary ``target``) plus
+    ``l0`` times the open gates' costs: the training objective of the
+    information criteria. With ``keep_count`` only swaps are tried and the
+    price is left out (a fixed number of gates: the best fit of that size).
+    Gates fixed open stay open. The gates are set to the result: log_alpha
+    at the top of its range for gates that enter, at the bottom for those
+    that leave.
     """
     gate = layer.gate
     n_gates = gate.n_gates
@@ -87,10 +139,13 @@ def polish_support(layer: GatedLinear, X, x_std, y, w, *, keep_count: bool) -> i
     if gate.always_open is not None:
         fixed = gate.always_open.cpu().numpy()
     price = 0.0 if keep_count else float(layer.l0)
-    problem = _LeastSquares(X, x_std, y, w, layer.l2)
+    if target.classes is None:
+        problem = _LeastSquares(X, x_std, target.y, w, layer.l2)
+    else:
+        problem = _Logistic(X, x_std, target.y, w, layer.l2, layer.bias is not None)
 
-    def objective(mse: np.ndarray, support: np.ndarray) -> float:
-        return 0.5 * float(np.log(np.maximum(mse, 1e-12)).mean()) + price * cost[support].sum()
+    def objective(loss: float, support: np.ndarray) -> float:
+        return loss + price * cost[support].sum()
 
     support = gate.is_open().cpu().numpy().copy()
     start = support.copy()
@@ -108,10 +163,9 @@ def _best_move(problem, support, index, cost, fixed, objective, keep_count):
     """The support one move away with the lowest objective, if lower than ``support``'s."""
     inside = np.flatnonzero(support)
     cols = np.flatnonzero(support[index])
-    Z = problem.columns(cols)
-    weights, mse = problem.fit(Z)
-    current = objective(mse, support)
-    gains = np.bincount(index, weights=problem.scores(problem.y - Z @ weights), minlength=len(cost))
+    loss, residual = problem.fit(problem.columns(cols))
+    current = objective(loss, support)
+    gains = np.bincount(index, weights=problem.scores(residual), minlength=len(cost))
     outside = np.flatnonzero(~support)
     ranked = outside[np.argsort(-gains[outside] / np.maximum(cost[outside], 1e-12), kind="stable")]
     candidates = ranked[:MAX_CANDIDATES]
@@ -131,7 +185,7 @@ def _best_move(problem, support, index, cost, fixed, objective, keep_count):
             trial[out] = False
         if into is not None:
             trial[into] = True
-        value = objective(problem.fit(Z_pool[:, trial[gate_of]])[1], trial)
+        value = objective(problem.fit(Z_pool[:, trial[gate_of]])[0], trial)
         if value < best_value:
             best, best_value = trial, value
     return best

@@ -8,13 +8,15 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 import torch
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import log_loss
 
 from sklearn_l0 import L0Regressor
-from sklearn_l0.data import column_stats, weighted_mean_std
+from sklearn_l0.data import column_stats
 from sklearn_l0.gates import LOG_ALPHA_RANGE
 from sklearn_l0.networks import GatedLinear
 from sklearn_l0.search import polish_support
-from sklearn_l0.targets import criterion_price
+from sklearn_l0.targets import criterion_price, encode_labels, regression_target
 
 
 def problem(n=120, p=10, seed=0):
@@ -24,22 +26,23 @@ def problem(n=120, p=10, seed=0):
     X[:, 5] = X[:, 0] + 0.5 * rng.randn(n)
     y = X[:, :5] @ np.array([1.0, -1.0, 0.8, 0.3, -0.25]) + 0.7 * rng.randn(n)
     w = np.ones(n)
-    y_std = weighted_mean_std(y[:, None], w)
-    return X, column_stats(X, w), (y[:, None] - y_std.mean) / y_std.scale, w
+    target = regression_target(y, w, center=True, profiled=True)
+    return X, column_stats(X, w), target, w
 
 
-def exact_objective(X, y, columns, price):
+def exact_objective(X, target, columns, price):
     """0.5 log(MSE) of least squares on standardized ``columns``, plus the price of each."""
+    y = target.y
     Z = (X - X.mean(axis=0)) / X.std(axis=0)
     Z = Z[:, list(columns)]
     residual = y - Z @ np.linalg.lstsq(Z, y, rcond=None)[0] if columns else y
     return 0.5 * np.log(np.mean(residual**2)) + price * len(columns)
 
 
-def best_subset(X, y, price, size=None):
+def best_subset(X, target, price, size=None, objective=exact_objective):
     sizes = range(X.shape[1] + 1) if size is None else [size]
     subsets = [c for k in sizes for c in itertools.combinations(range(X.shape[1]), k)]
-    return list(min(subsets, key=lambda c: exact_objective(X, y, c, price)))
+    return list(min(subsets, key=lambda c: objective(X, target, c, price)))
 
 
 def layer_open_on(columns, p, **kwargs):
@@ -57,12 +60,12 @@ def open_gates(layer):
 @pytest.mark.parametrize("sparse", [False, True])
 @pytest.mark.parametrize("start", [[], [0, 5, 8], list(range(10))])
 def test_moves_reach_the_best_subset_under_the_criterion(start, sparse):
-    X, x_std, y, w = problem()
+    X, x_std, target, w = problem()
     price = criterion_price("bic", *X.shape)
     layer = layer_open_on(start, X.shape[1], l0=price)
     Xin = sp.csr_matrix(X) if sparse else X
-    moves = polish_support(layer, Xin, x_std, y, w, keep_count=False)
-    best = best_subset(X, y, price)
+    moves = polish_support(layer, Xin, x_std, target, w, keep_count=False)
+    best = best_subset(X, target, price)
     assert open_gates(layer) == best
     assert moves == len(set(start) ^ set(best))
     entering = sorted(set(best) - set(start))
@@ -74,14 +77,14 @@ def test_moves_reach_the_best_subset_under_the_criterion(start, sparse):
 
 @pytest.mark.parametrize("size", [1, 3, 6])
 def test_a_count_is_kept_by_swaps(size):
-    X, x_std, y, w = problem()
+    X, x_std, target, w = problem()
     layer = layer_open_on(range(10 - size, 10), X.shape[1])  # the worst start: noise columns
-    polish_support(layer, X, x_std, y, w, keep_count=True)
-    assert open_gates(layer) == best_subset(X, y, 0.0, size)
+    polish_support(layer, X, x_std, target, w, keep_count=True)
+    assert open_gates(layer) == best_subset(X, target, 0.0, size)
 
 
 def test_fixed_gates_and_groups_are_respected():
-    X, x_std, y, w = problem()
+    X, x_std, target, w = problem()
     groups = torch.as_tensor(np.repeat(np.arange(5), 2))  # (0, 1), (2, 3), ..., (8, 9)
     always = torch.zeros(5, dtype=torch.bool)
     always[4] = True  # columns 8 and 9, pure noise, always kept
@@ -89,12 +92,37 @@ def test_fixed_gates_and_groups_are_respected():
     layer = GatedLinear(10, 1, l0=price, groups=groups, always_open=always)
     with torch.no_grad():
         layer.gate.log_alpha.fill_(LOG_ALPHA_RANGE[0])
-    polish_support(layer, X, x_std, y, w, keep_count=False)
+    polish_support(layer, X, x_std, target, w, keep_count=False)
     # by groups of two columns, each priced at two coefficients, with (8, 9) always in
     pairs = [c for k in range(5) for c in itertools.combinations(range(4), k)]
     columns = lambda c: [j for g in (*c, 4) for j in (2 * g, 2 * g + 1)]  # noqa: E731
-    best = min(pairs, key=lambda c: exact_objective(X, y, columns(c), price))
+    best = min(pairs, key=lambda c: exact_objective(X, target, columns(c), price))
     assert open_gates(layer) == [*best, 4]
+
+
+def logistic_objective(X, target, columns, price):
+    """Mean log-loss of the (nearly) unpenalized logistic fit on ``columns``, plus prices."""
+    y = target.y
+    if not columns:
+        p = y.mean()
+        return -np.mean(y * np.log(p) + (1 - y) * np.log(1 - p))
+    Z = ((X - X.mean(axis=0)) / X.std(axis=0))[:, list(columns)]
+    model = LogisticRegression(C=1e8, tol=1e-10, max_iter=10_000).fit(Z, y)
+    return log_loss(y, model.predict_proba(Z)) + price * len(columns)
+
+
+@pytest.mark.parametrize("start", [[], [0, 5, 7]])
+def test_binary_logistic_moves_reach_the_best_subset(start):
+    rng = np.random.RandomState(1)
+    X = rng.randn(300, 8)
+    logit = X[:, :4] @ np.array([1.5, -1.2, 0.8, 0.3])
+    labels = (rng.rand(300) < 1 / (1 + np.exp(-logit))).astype(int)
+    target = encode_labels(labels, "test")
+    w = np.ones(300)
+    price = criterion_price("bic", *X.shape)
+    layer = layer_open_on(start, X.shape[1], l0=price)
+    polish_support(layer, X, column_stats(X, w), target, w, keep_count=False)
+    assert open_gates(layer) == best_subset(X, target, price, objective=logistic_objective)
 
 
 def test_criterion_fits_recover_a_correlated_support():

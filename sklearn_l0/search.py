@@ -27,6 +27,8 @@ from .targets import Target
 
 MAX_CANDIDATES = 20
 """Gates outside the support tried per move: those whose columns best fit the residual."""
+MAX_SWAPS = 5
+"""Gates on each side of the swaps tried per move (see :func:`_best_move`)."""
 MAX_MOVES = 100
 """Most moves of one search."""
 
@@ -160,7 +162,13 @@ def polish_support(layer: GatedLinear, X, x_std, target: Target, w, *, keep_coun
 
 
 def _best_move(problem, support, index, cost, fixed, objective, keep_count):
-    """The support one move away with the lowest objective, if lower than ``support``'s."""
+    """The support one move away with the lowest objective, if lower than ``support``'s.
+
+    Every single drop and every add of the :data:`MAX_CANDIDATES` best-scoring
+    outside gates is evaluated; swaps pair the :data:`MAX_SWAPS` gates whose
+    drop costs least with the :data:`MAX_SWAPS` best candidates (so a move
+    costs at most ``|support| + MAX_CANDIDATES + MAX_SWAPS**2`` fits).
+    """
     inside = np.flatnonzero(support)
     cols = np.flatnonzero(support[index])
     loss, residual = problem.fit(problem.columns(cols))
@@ -169,25 +177,28 @@ def _best_move(problem, support, index, cost, fixed, objective, keep_count):
     outside = np.flatnonzero(~support)
     ranked = outside[np.argsort(-gains[outside] / np.maximum(cost[outside], 1e-12), kind="stable")]
     candidates = ranked[:MAX_CANDIDATES]
-    leaving = [g for g in inside if not fixed[g]]
+    leaving = np.asarray([g for g in inside if not fixed[g]], dtype=np.int64)
     pool = np.union1d(inside, candidates)
     pool_cols = np.flatnonzero(np.isin(index, pool))
     Z_pool = problem.columns(pool_cols)
     gate_of = index[pool_cols]
 
-    moves = [(d, a) for d in leaving for a in candidates]
-    if not keep_count:
-        moves += [(d, None) for d in leaving] + [(None, a) for a in candidates]
-    best, best_value = None, current - 1e-9
-    for out, into in moves:
+    def value(out, into):
         trial = support.copy()
         if out is not None:
             trial[out] = False
         if into is not None:
             trial[into] = True
-        value = objective(problem.fit(Z_pool[:, trial[gate_of]])[0], trial)
-        if value < best_value:
-            best, best_value = trial, value
+        return objective(problem.fit(Z_pool[:, trial[gate_of]])[0], trial), trial
+
+    drops = [value(d, None) for d in leaving]
+    moves = [] if keep_count else drops + [value(None, a) for a in candidates]
+    weakest = leaving[np.argsort([v for v, _ in drops], kind="stable")[:MAX_SWAPS]]
+    moves += [value(d, a) for d in weakest for a in candidates[:MAX_SWAPS]]
+    best, best_value = None, current - 1e-9
+    for v, trial in moves:
+        if v < best_value:
+            best, best_value = trial, v
     return best
 
 

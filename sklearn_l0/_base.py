@@ -209,6 +209,7 @@ class L0BaseEstimator(DocLinkMixin, BaseEstimator):
                     target,
                     sample_weight,
                     keep_count=n_select is not None,
+                    adds=self.alpha == "ebic",
                 )
             refitted = None
             if self._refits and not incremental:

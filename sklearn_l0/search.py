@@ -121,7 +121,9 @@ def searchable(target: Target) -> bool:
     return target.classes is None or len(target.classes) == 2
 
 
-def polish_support(layer: GatedLinear, X, x_std, target: Target, w, *, keep_count: bool) -> int:
+def polish_support(
+    layer: GatedLinear, X, x_std, target: Target, w, *, keep_count: bool, adds: bool = True
+) -> int:
     """Improve the support of ``layer`` by single moves; returns the number of moves made.
 
     The objective is the loss of the support's fit (``0.5 * mean_k
@@ -129,7 +131,10 @@ def polish_support(layer: GatedLinear, X, x_std, target: Target, w, *, keep_coun
     ``l0`` times the open gates' costs: the training objective of the
     information criteria. With ``keep_count`` only swaps are tried and the
     price is left out (a fixed number of gates: the best fit of that size).
-    Gates fixed open stay open. The gates are set to the result: log_alpha
+    Without ``adds`` the support never grows (drops and swaps only): the choice
+    for a criterion with no price on the search among candidates (AIC, BIC),
+    which adding the best of many candidates would overfit. Gates fixed open
+    stay open. The gates are set to the result: log_alpha
     at the top of its range for gates that enter, at the bottom for those
     that leave.
     """
@@ -152,7 +157,7 @@ def polish_support(layer: GatedLinear, X, x_std, target: Target, w, *, keep_coun
     support = gate.is_open().cpu().numpy().copy()
     start = support.copy()
     for _ in range(MAX_MOVES):
-        move = _best_move(problem, support, index, cost, fixed, objective, keep_count)
+        move = _best_move(problem, support, index, cost, fixed, objective, keep_count, adds)
         if move is None:
             break
         support = move
@@ -161,7 +166,7 @@ def polish_support(layer: GatedLinear, X, x_std, target: Target, w, *, keep_coun
     return int(np.count_nonzero(support != start))
 
 
-def _best_move(problem, support, index, cost, fixed, objective, keep_count):
+def _best_move(problem, support, index, cost, fixed, objective, keep_count, adds):
     """The support one move away with the lowest objective, if lower than ``support``'s.
 
     Every single drop and every add of the :data:`MAX_CANDIDATES` best-scoring
@@ -192,7 +197,10 @@ def _best_move(problem, support, index, cost, fixed, objective, keep_count):
         return objective(problem.fit(Z_pool[:, trial[gate_of]])[0], trial), trial
 
     drops = [value(d, None) for d in leaving]
-    moves = [] if keep_count else drops + [value(None, a) for a in candidates]
+    if not keep_count:
+        moves = drops + ([value(None, a) for a in candidates] if adds else [])
+    else:
+        moves = []
     weakest = leaving[np.argsort([v for v, _ in drops], kind="stable")[:MAX_SWAPS]]
     moves += [value(d, a) for d in weakest for a in candidates[:MAX_SWAPS]]
     best, best_value = None, current - 1e-9

@@ -137,3 +137,16 @@ def test_criterion_fits_recover_a_correlated_support():
     for params in (dict(alpha="ebic"), dict(n_features_to_select=5)):
         est = L0Regressor(random_state=0, device="cpu", **params).fit(X, y)
         np.testing.assert_array_equal(np.flatnonzero(est.support_), true, err_msg=str(params))
+
+
+def test_without_adds_the_support_never_grows():
+    """AIC and BIC do not price the search among candidates: no add moves for them."""
+    X, x_std, target, w = problem()
+    price = criterion_price("bic", *X.shape)
+    layer = layer_open_on([], X.shape[1], l0=price)
+    assert polish_support(layer, X, x_std, target, w, keep_count=False, adds=False) == 0
+    layer = layer_open_on([0, 5, 8, 9], X.shape[1], l0=price)
+    polish_support(layer, X, x_std, target, w, keep_count=False, adds=False)
+    kept = open_gates(layer)
+    assert len(kept) <= 4 and {0, 1}.issubset(kept)  # 8 and 9 (noise) go, swapped or dropped
+    assert not {8, 9} & set(kept)

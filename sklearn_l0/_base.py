@@ -209,7 +209,9 @@ class L0BaseEstimator(DocLinkMixin, BaseEstimator):
                     target,
                     sample_weight,
                     keep_count=n_select is not None,
-                    adds=self.alpha == "ebic",
+                    # AIC and BIC do not price the search among candidates: with more
+                    # candidates than samples, adding the best of them overfits.
+                    adds=self.alpha == "ebic" or features.n_candidates < X.shape[0],
                 )
             refitted = None
             if self._refits and not incremental:

@@ -376,7 +376,9 @@ def train(
         for policy in policies:
             policy.end(run)
     final = run.objective().astype(float)
-    if not any(policy.restored_best for policy in policies):  # and the sampled gates' objective
+    # and the sampled gates' objective, unless it holds a policy's own term: a Lagrange
+    # multiplier's (CountTarget) grows by design and is not the model's objective
+    if not any(policy.restored_best for policy in policies) and not penalizing:
         final = np.maximum(final, losses[-1])
     _check_not_diverged(start, final, learning_rate)
     if not run.history.converged:

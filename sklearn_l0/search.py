@@ -169,40 +169,49 @@ def polish_support(
 def _best_move(problem, support, index, cost, fixed, objective, keep_count, adds):
     """The support one move away with the lowest objective, if lower than ``support``'s.
 
-    Every single drop and every add of the :data:`MAX_CANDIDATES` best-scoring
-    outside gates is evaluated; swaps pair the :data:`MAX_SWAPS` gates whose
-    drop costs least with the :data:`MAX_SWAPS` best candidates (so a move
-    costs at most ``|support| + MAX_CANDIDATES + MAX_SWAPS**2`` fits).
+    Every single drop and every add of the :data:`MAX_CANDIDATES` outside gates
+    that best fit the residual is evaluated; swaps replace each of the
+    :data:`MAX_SWAPS` gates whose drop costs least by the :data:`MAX_SWAPS`
+    outside gates that best fit the residual without it (so a correlated
+    neighbour of a kept feature can take its place). A move costs at most
+    ``|support| + MAX_CANDIDATES + MAX_SWAPS**2`` fits.
     """
     inside = np.flatnonzero(support)
-    cols = np.flatnonzero(support[index])
-    loss, residual = problem.fit(problem.columns(cols))
-    current = objective(loss, support)
-    gains = np.bincount(index, weights=problem.scores(residual), minlength=len(cost))
     outside = np.flatnonzero(~support)
-    ranked = outside[np.argsort(-gains[outside] / np.maximum(cost[outside], 1e-12), kind="stable")]
-    candidates = ranked[:MAX_CANDIDATES]
-    leaving = np.asarray([g for g in inside if not fixed[g]], dtype=np.int64)
-    pool = np.union1d(inside, candidates)
-    pool_cols = np.flatnonzero(np.isin(index, pool))
-    Z_pool = problem.columns(pool_cols)
-    gate_of = index[pool_cols]
 
-    def value(out, into):
+    def best_fitting(residual, k):  # the k outside gates that best fit a residual
+        gains = np.bincount(index, weights=problem.scores(residual), minlength=len(cost))
+        order = np.argsort(-gains[outside] / np.maximum(cost[outside], 1e-12), kind="stable")
+        return outside[order[:k]]
+
+    def evaluate(trial, Z, gate_of):
+        loss, residual = problem.fit(Z[:, trial[gate_of]])
+        return objective(loss, trial), residual
+
+    def moved(out=None, into=None):
         trial = support.copy()
         if out is not None:
             trial[out] = False
         if into is not None:
             trial[into] = True
-        return objective(problem.fit(Z_pool[:, trial[gate_of]])[0], trial), trial
+        return trial
 
-    drops = [value(d, None) for d in leaving]
-    if not keep_count:
-        moves = drops + ([value(None, a) for a in candidates] if adds else [])
-    else:
-        moves = []
-    weakest = leaving[np.argsort([v for v, _ in drops], kind="stable")[:MAX_SWAPS]]
-    moves += [value(d, a) for d in weakest for a in candidates[:MAX_SWAPS]]
+    in_cols = np.flatnonzero(support[index])
+    Z_in, in_gates = problem.columns(in_cols), index[in_cols]
+    current, residual = evaluate(support, Z_in, in_gates)
+    candidates = best_fitting(residual, MAX_CANDIDATES)
+    leaving = [g for g in inside if not fixed[g]]
+    drops = [(d, *evaluate(moved(out=d), Z_in, in_gates)) for d in leaving]
+    weakest = sorted(drops, key=lambda drop: drop[1])[:MAX_SWAPS]
+    swaps = [(d, a) for d, _, r in weakest for a in best_fitting(r, MAX_SWAPS)]
+
+    pool = np.union1d(inside, np.concatenate([candidates, [a for _, a in swaps]]))
+    pool_cols = np.flatnonzero(np.isin(index, pool))
+    Z_pool, pool_gates = problem.columns(pool_cols), index[pool_cols]
+    moves = [] if keep_count else [(v, moved(out=d)) for d, v, _ in drops]
+    trials = [moved(into=a) for a in candidates] if adds and not keep_count else []
+    trials += [moved(d, a) for d, a in swaps]
+    moves += [(evaluate(t, Z_pool, pool_gates)[0], t) for t in trials]
     best, best_value = None, current - 1e-9
     for v, trial in moves:
         if v < best_value:

@@ -2,6 +2,9 @@
 
 - :func:`limit_threads`: one thread per library (torch, BLAS, OpenMP);
 - :func:`time_call`: the timing loop (wall time of repeated calls);
+- :func:`fit_timed`: an estimator's fit timed with :func:`time_call`, its warnings kept;
+- :func:`shorten`: a message on one short line (warning and error tallies);
+- :func:`markdown_table`: a pandas table as a markdown table;
 - :func:`run_peak_memory`: run a worker in a fresh process, get its result and peak RSS.
 
 This module imports torch only inside :func:`limit_threads`, so that a parent process that
@@ -17,6 +20,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -91,6 +95,44 @@ def time_call(
             sync()
         times.append(time.perf_counter() - start)
     return result, times
+
+
+def fit_timed(factory, X, y, *, min_time: float, caught: list, max_repeats: int = 20):
+    """Fit ``factory()`` on ``(X, y)``, repeated while the fits total under ``min_time`` s.
+
+    The warnings raised are appended to ``caught``. Returns the last fitted estimator and
+    the seconds of every fit (callers take the median).
+    """
+    with warnings.catch_warnings(record=True) as raised:
+        warnings.simplefilter("always")
+        est, times = time_call(
+            lambda est: est.fit(X, y), min_time=min_time, max_repeats=max_repeats, setup=factory
+        )
+    caught.extend(raised)
+    return est, times
+
+
+def shorten(message, width: int = 70) -> str:
+    """``message`` on one line, cut to ``width`` characters."""
+    text = " ".join(str(message).split())
+    return text if len(text) <= width else text[: width - 3] + "..."
+
+
+def markdown_table(table, decimals: dict[str, int] | None = None, default: int = 3) -> str:
+    """A pandas table as markdown; floats with ``decimals[column]`` (else ``default``) digits."""
+    decimals = decimals or {}
+    columns = list(table.columns)
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    for row in table.itertuples(index=False):
+        cells = []
+        for column, value in zip(columns, row, strict=True):
+            if isinstance(value, float):
+                digits = decimals.get(column, default)
+                cells.append("-" if value != value else f"{value:.{digits}f}")  # NaN: "-"
+            else:
+                cells.append(str(value))
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
 
 
 def run_peak_memory(args: Sequence[str]) -> tuple[Any, float]:

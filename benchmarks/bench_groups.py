@@ -67,7 +67,7 @@ import numpy as np
 import pandas as pd
 import sklearn
 import torch
-from _common import limit_threads, time_call
+from _common import fit_timed, limit_threads, markdown_table, shorten
 from sklearn.linear_model import LinearRegression
 from sklearn.metrics import r2_score
 from sklearn.model_selection import KFold
@@ -89,6 +89,9 @@ except ImportError:  # optional peer
 N_GROUPS = 50
 N_ACTIVE = 5
 N_TEST = 2000
+
+DECIMALS = {"groups": 1, "x_abess": 1}
+"""Digits of the table columns that are not shown with 3."""
 
 
 def make_data(seed, n, rho, snr):
@@ -217,27 +220,12 @@ def group_checks(est, groups):
     return problems
 
 
-def timed_fit(factory, X, y, min_time, caught):
-    with warnings.catch_warnings(record=True) as w:
-        warnings.simplefilter("always")
-        est, times = time_call(
-            lambda est: est.fit(X, y), min_time=min_time, max_repeats=20, setup=factory
-        )
-    caught.extend(w)
-    return est, float(np.median(times))
-
-
 def warm_up():
     X, y, _, _, groups, true_groups = make_data(0, 100, 0.5, 5)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for factory in methods_for(0, groups, true_groups).values():
             factory().fit(X, y)
-
-
-def short(msg, width=70):
-    text = " ".join(str(msg).split())
-    return text if len(text) <= width else text[: width - 3] + "..."
 
 
 def run(args):
@@ -253,9 +241,10 @@ def run(args):
                     methods = methods_for(seed, groups, true_groups)
                     for name, factory in methods.items():
                         caught = []
-                        est, fit_s = timed_fit(factory, X, y, args.min_time, caught)
+                        est, times = fit_timed(factory, X, y, min_time=args.min_time, caught=caught)
+                        fit_s = float(np.median(times))
                         for w in caught:
-                            warn_counts[name][f"{w.category.__name__}: {short(w.message)}"] += 1
+                            warn_counts[name][f"{w.category.__name__}: {shorten(w.message)}"] += 1
                         sel = selected_groups(est, groups)
                         if name.startswith("L0") and "no groups" not in name:
                             for msg in group_checks(est, groups):
@@ -311,22 +300,6 @@ def summarize(df, by):
     return pd.DataFrame(out)
 
 
-def to_markdown(table):
-    cols = list(table.columns)
-    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
-    for row in table.itertuples(index=False):
-        cells = []
-        for c, v in zip(cols, row, strict=True):
-            if isinstance(v, float):
-                cells.append(
-                    "-" if np.isnan(v) else f"{v:.{1 if c in ('groups', 'x_abess') else 3}f}"
-                )
-            else:
-                cells.append(str(v))
-        lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines)
-
-
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--seeds", type=int, default=5)
@@ -361,10 +334,10 @@ def main():
     for setting, g in df.groupby("setting", sort=False):
         ps = g.p.unique()
         print(f"### {setting} (p {ps.min()}-{ps.max()})\n")
-        print(to_markdown(summarize(g, ["method"])))
+        print(markdown_table(summarize(g, ["method"]), DECIMALS))
         print()
     print("### all settings (means and mins over every setting and seed)\n")
-    print(to_markdown(summarize(df, ["method"])))
+    print(markdown_table(summarize(df, ["method"]), DECIMALS))
     print()
     best = summarize(df, ["setting", "method"])
     peers = best[~best.method.str.startswith("L0") & (best.method != "oracle OLS")]

@@ -86,7 +86,7 @@ import numpy as np
 import pandas as pd
 import sklearn
 import torch
-from _common import limit_threads, time_call
+from _common import fit_timed, limit_threads, markdown_table, shorten
 from sklearn.linear_model import LassoCV, LogisticRegression, LogisticRegressionCV
 from sklearn.metrics import accuracy_score, r2_score
 from sklearn.model_selection import KFold
@@ -107,6 +107,9 @@ except ImportError:  # optional peer
 
 N_TEST = 2000
 FAMILIES = {(300, 1500): 6, (200, 5000): 5}  # (n, p) -> true support size
+
+DECIMALS = {"n_sel": 1, "x_abess": 1, "fit_s": 2}
+"""Digits of the table columns that are not shown with 3."""
 
 
 def toeplitz_x(rng, m, p, rho):
@@ -257,16 +260,6 @@ def selected(est):
     return np.asarray(support, bool)
 
 
-def timed_fit(factory, X, y, min_time, caught):
-    with warnings.catch_warnings(record=True) as w:
-        warnings.simplefilter("always")
-        est, times = time_call(
-            lambda est: est.fit(X, y), min_time=min_time, max_repeats=20, setup=factory
-        )
-    caught.extend(w)
-    return est, float(np.median(times))
-
-
 def warm_up(args):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -278,28 +271,24 @@ def warm_up(args):
             factory().fit(X, y)
 
 
-def short(msg, width=70):
-    text = " ".join(str(msg).split())
-    return text if len(text) <= width else text[: width - 3] + "..."
-
-
-def fit_all(setting, seed, methods, data, score, criterion, rows, warn_counts):
+def fit_all(setting, seed, methods, data, score, criterion, rows, warn_counts, min_time):
     X, y, Xte, yte, true = data
     abess_s = None
     start = len(rows)
     for name, factory in methods.items():
         caught = []
         try:
-            est, fit_s = timed_fit(factory, X, y, args_min_time, caught)
+            est, times = fit_timed(factory, X, y, min_time=min_time, caught=caught)
+            fit_s = float(np.median(times))
         except Exception as exc:  # a failed fit is counted, not scored
             failures.append(
-                f"{setting} seed {seed} {name}: {type(exc).__name__}: {short(exc, 200)}"
+                f"{setting} seed {seed} {name}: {type(exc).__name__}: {shorten(exc, 200)}"
             )
             rows.append(dict(setting=setting, method=name, seed=seed, failed=True))
-            print(f"  {setting:30s} seed {seed} {name:14s} FAILED: {short(exc)}", file=sys.stderr)
+            print(f"  {setting:30s} seed {seed} {name:14s} FAILED: {shorten(exc)}", file=sys.stderr)
             continue
         for w in caught:
-            warn_counts[name][f"{w.category.__name__}: {short(w.message)}"] += 1
+            warn_counts[name][f"{w.category.__name__}: {shorten(w.message)}"] += 1
         sel = selected(est)
         if name == "abess":
             abess_s = fit_s
@@ -336,7 +325,6 @@ def fit_all(setting, seed, methods, data, score, criterion, rows, warn_counts):
         row["x_abess"] = row["fit_s"] / abess_s if abess_s and not row["failed"] else np.nan
 
 
-args_min_time = 0.2
 failures: list[str] = []
 
 
@@ -351,14 +339,34 @@ def run(args):
                 for seed in range(args.seeds):
                     data = make_regression(seed, n, p, k, rho, snr)
                     methods = regression_methods(seed, k, args, seed < args.cv_seeds)
-                    fit_all(setting, seed, methods, data, r2_score, ebic_ls, rows, warn_counts)
+                    fit_all(
+                        setting,
+                        seed,
+                        methods,
+                        data,
+                        r2_score,
+                        ebic_ls,
+                        rows,
+                        warn_counts,
+                        args.min_time,
+                    )
     if args.classification:
         n, p, k, rho = 500, 1000, 6, 0.5
         setting = f"logistic rho={rho} n={n} p={p}"
         for seed in range(args.seeds):
             data = make_classification(seed, n, p, k, rho)
             methods = classification_methods(seed, k)
-            fit_all(setting, seed, methods, data, accuracy_score, ebic_logistic, rows, warn_counts)
+            fit_all(
+                setting,
+                seed,
+                methods,
+                data,
+                accuracy_score,
+                ebic_logistic,
+                rows,
+                warn_counts,
+                args.min_time,
+            )
     return pd.DataFrame(rows), warn_counts
 
 
@@ -391,34 +399,12 @@ def summarize(df):
     return pd.DataFrame(out)
 
 
-def to_markdown(table):
-    cols = list(table.columns)
-    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
-    for row in table.itertuples(index=False):
-        cells = []
-        for c, v in zip(cols, row, strict=True):
-            if isinstance(v, float):
-                if np.isnan(v):
-                    cells.append("-")
-                elif c in ("n_sel", "x_abess"):
-                    cells.append(f"{v:.1f}")
-                elif c == "fit_s":
-                    cells.append(f"{v:.2f}")
-                else:
-                    cells.append(f"{v:.3f}")
-            else:
-                cells.append(str(v))
-        lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines)
-
-
 def parse_family(text):
     n, p = text.split("x")
     return int(n), int(p)
 
 
 def main():
-    global args_min_time
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seeds", type=int, default=5)
     ap.add_argument("--rho", type=float, nargs="+", default=[0.5, 0.7])
@@ -437,7 +423,6 @@ def main():
     ap.add_argument("--min-time", type=float, default=0.2)
     ap.add_argument("--threads", type=int, default=1, help="0: the libraries' defaults")
     args = ap.parse_args()
-    args_min_time = args.min_time
     start = time.perf_counter()
     pools = limit_threads(args.threads)
     print(
@@ -465,7 +450,7 @@ def main():
     )
     for setting, g in df.groupby("setting", sort=False):
         print(f"### {setting}\n")
-        print(to_markdown(summarize(g)))
+        print(markdown_table(summarize(g), DECIMALS))
         print()
     print("### targets per setting (L0 ebic vs default abess; L0CV vs default abess)\n")
     lines = [
@@ -500,7 +485,7 @@ def main():
     reg = df[~df.setting.str.startswith("logistic")]
     if len(reg):
         print("### all regression settings (means and mins over every setting and seed)\n")
-        print(to_markdown(summarize(reg)))
+        print(markdown_table(summarize(reg), DECIMALS))
         print()
     misses = df[df.ebic_gap.notna()]
     if len(misses):

@@ -60,7 +60,7 @@ import numpy as np
 import pandas as pd
 import sklearn
 import torch
-from _common import limit_threads, time_call
+from _common import fit_timed, limit_threads, shorten
 from sklearn.metrics import accuracy_score, r2_score
 from sklearn.model_selection import GridSearchCV
 
@@ -141,17 +141,6 @@ def strength_of(est):
     return getattr(est, "alpha_", None)
 
 
-def timed_fit(factory, X, y, min_time, caught):
-    """Fit (repeated while the total stays under ``min_time``); median time, last model."""
-    with warnings.catch_warnings(record=True) as w:
-        warnings.simplefilter("always")
-        est, times = time_call(
-            lambda est: est.fit(X, y), min_time=min_time, max_repeats=20, setup=factory
-        )
-    caught.extend(w)
-    return est, float(np.median(times)), len(times)
-
-
 def warm_up():
     rng = np.random.RandomState(0)
     X = rng.randn(200, 20)
@@ -167,11 +156,6 @@ def warm_up():
             abess.LogisticRegression().fit(X, (y > 0).astype(int))
 
 
-def short(msg, width=70):
-    text = " ".join(str(msg).split())
-    return text if len(text) <= width else text[: width - 3] + "..."
-
-
 def run(args):
     rows = []
     warn_counts = defaultdict(Counter)
@@ -183,10 +167,11 @@ def run(args):
             k_true = int(true_support.sum())
             for name, factory in methods_for(task, kind, k_true, seed, args).items():
                 caught = []
-                est, fit_s, reps = timed_fit(factory, Xtr, ytr, args.min_time, caught)
+                est, times = fit_timed(factory, Xtr, ytr, min_time=args.min_time, caught=caught)
+                fit_s, reps = float(np.median(times)), len(times)
                 n_fits[name, task] += reps
                 for w in caught:
-                    warn_counts[name, task][f"{w.category.__name__}: {short(w.message)}"] += 1
+                    warn_counts[name, task][f"{w.category.__name__}: {shorten(w.message)}"] += 1
                 sel = support_of(est)
                 pred = est.predict(Xte)
                 score = r2_score(yte, pred) if kind == "reg" else accuracy_score(yte, pred)

@@ -361,7 +361,7 @@ def _fold_weights(folds, sample_weight: np.ndarray) -> np.ndarray:
 def _per_unit_cost(gain: np.ndarray, features: FeatureGroups) -> np.ndarray:
     """Per-column ``gain`` summed over each penalized gate's columns, per unit of its price."""
     per_gate = np.bincount(features.index, weights=gain, minlength=features.n_gates)
-    cost = features.factor * features.sizes
+    cost = features.alpha_costs
     penalized = cost > 0
     return per_gate[penalized] / cost[penalized]
 
@@ -511,7 +511,7 @@ class L0ClassifierCV(LogitClassifierMixin, ClassifierMixin, _L0LinearCV):
         freq = np.bincount(full.y.astype(np.int64), weights=sample_weight) / sample_weight.sum()
         freq = freq[freq > 0]
         entropy = float(-(freq * np.log(freq)).sum())
-        cost = features.factor * features.sizes
+        cost = features.alpha_costs
         return entropy / float(np.min(cost[cost > 0], initial=1.0))
 
 

@@ -104,6 +104,11 @@ class FeatureGroups:
             options["always_open"] = torch.as_tensor(self.always_open, device=device)
         return options
 
+    @property
+    def alpha_costs(self) -> np.ndarray:
+        """Each gate's price in units of a numeric ``alpha``: its columns times its factor."""
+        return self.factor * self.sizes
+
     def costs(self, fit: float, search: float) -> np.ndarray | None:
         """Each gate's price relative to one column at factor 1 (None when plain).
 

@@ -134,9 +134,9 @@ def polish_support(
     Without ``adds`` the support never grows (drops and swaps only): the choice
     for a criterion with no price on the search among candidates (AIC, BIC)
     when the candidates outnumber the samples, where adding the best of many
-    candidates would overfit. Gates fixed open stay open. The gates are set to the result: log_alpha
-    at the top of its range for gates that enter, at the bottom for those
-    that leave.
+    candidates would overfit. Gates fixed open stay open. The gates are set to
+    the result: log_alpha at the top of its range for gates that enter, at the
+    bottom for those that leave.
     """
     gate = layer.gate
     n_gates = gate.n_gates

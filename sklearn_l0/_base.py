@@ -23,13 +23,29 @@ from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval, Options, StrOptions
 
-from .data import DTYPE, Dataset, column_stats, input_offset, to_device, validate_fit_data
+from .data import (
+    DTYPE,
+    Dataset,
+    Standardization,
+    column_stats,
+    input_offset,
+    to_device,
+    validate_fit_data,
+)
 from .groups import FeatureGroups, resolve_groups
 from .refit import refit_on_support
 from .search import polish_support
 from .targets import CRITERIA, Target, criterion_price, criterion_terms, n_to_select
 from .threads import limited_threads, threads_for
-from .training import Convergence, CountTarget, EarlyStopping, History, adam_optimizer, train
+from .training import (
+    Convergence,
+    CountTarget,
+    EarlyStopping,
+    History,
+    ParameterAveraging,
+    adam_optimizer,
+    train,
+)
 from .utils import (
     DocLinkMixin,
     atomic_fit,
@@ -63,7 +79,9 @@ class L0BaseEstimator(DocLinkMixin, BaseEstimator):
     - ``_export(module, x_std, target, refitted)``: set the numpy fitted
       attributes (``refitted`` is the float64 ``(weight, bias)`` of the refit,
       or None);
-    - the properties ``_center_X`` (center X before training), ``_refits``
+    - the properties ``_center_X`` (center X before training), ``_standardizes``
+      (standardize X at all), ``_ema_decay`` (train with
+      :class:`~sklearn_l0.training.ParameterAveraging`, or None), ``_refits``
       (refit on the support after training) and ``_validation_fraction``
       (rows held out for early stopping, or None), and
       ``_searches_support(n_select, target)`` (polish the support by local search).
@@ -129,6 +147,14 @@ class L0BaseEstimator(DocLinkMixin, BaseEstimator):
         return True
 
     @property
+    def _standardizes(self) -> bool:
+        return True
+
+    @property
+    def _ema_decay(self) -> float | None:
+        return None
+
+    @property
     def _refits(self) -> bool:
         return False
 
@@ -191,9 +217,13 @@ class L0BaseEstimator(DocLinkMixin, BaseEstimator):
             if incremental:
                 history, optimizer = self._one_epoch(module, target, data, resumed, options, common)
             else:
-                policies = (
-                    None if validation is None else [EarlyStopping(validation, target.score_fn)]
-                )
+                policies = [
+                    Convergence()
+                    if validation is None
+                    else EarlyStopping(validation, target.score_fn)
+                ]
+                if self._ema_decay is not None:
+                    policies.append(ParameterAveraging(self._ema_decay))
                 history, optimizer = train(
                     module, target.loss_fn, data, policies=policies, **common, **options
                 )
@@ -237,6 +267,8 @@ class L0BaseEstimator(DocLinkMixin, BaseEstimator):
             if incremental and classes is None and not self._y_numeric:
                 raise ValueError("classes must be passed on the first call to partial_fit.")
             target = self._prepare_target(y, sample_weight, classes=classes)
+            if not self._standardizes:
+                return target, Standardization.identity(X.shape[1])
             return target, column_stats(X, sample_weight, center=self._center_X)
         like = resumed["target"]
         if classes is not None and not np.array_equal(np.unique(classes), like.classes):

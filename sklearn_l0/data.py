@@ -60,6 +60,11 @@ class Standardization:
         """The map of the columns ``cols`` only."""
         return Standardization(self.mean[cols], self.scale[cols])
 
+    @classmethod
+    def identity(cls, n_features: int) -> Standardization:
+        """The map that leaves ``n_features`` columns as they are."""
+        return cls(np.zeros(n_features), np.ones(n_features))
+
 
 def _safe_scale(std: np.ndarray, mean: np.ndarray, what: str = "X") -> np.ndarray:
     """Standard deviations, with (numerically) constant columns mapped to ``max(1, |mean|)``.

@@ -58,9 +58,29 @@ _MLP_PARAMS_DOC = (
         less and selects features more cleanly); 0 keeps every unit. With
         several hidden layers a smaller value (e.g. ``alpha / 3``) avoids
         starving the network of units.
+    price_per : {"gate", "weight"}, default="gate"
+        What a numeric ``alpha`` (and ``hidden_alpha``) prices. ``"gate"``:
+        every open gate costs ``alpha``, so a feature costs the same however
+        wide the first layer is. ``"weight"``: every weight a gate switches
+        costs ``alpha``, so a gate costs ``alpha`` times its fan-out (an input
+        feature ``hidden_layer_sizes[0]`` times ``alpha``): the paper's
+        lambda, e.g. ``alpha=0.1 / n_samples`` for its MNIST network. The
+        criteria ``"aic"``, ``"bic"`` and ``"ebic"`` always price weights.
     weight_decay : float, default=1e-4
         Strength of the paper's expected L2 penalty under the gates,
         ``weight_decay / 2 * sum_j P(z_j != 0) * ||w_j||^2`` per layer.
+    standardize : bool, default=True
+        Center and scale every column of X inside ``fit`` (undone in the
+        fitted weights, so predictions take X in its own units). Set it to
+        False for inputs already on one scale, such as pixel intensities in
+        [0, 1], where standardizing would blow up near-constant border pixels.
+    ema_decay : float in (0, 1) or None, default=None
+        If set, end ``fit`` with an exponential moving average of the
+        parameters, updated after every step with weight ``1 - ema_decay``:
+        the paper's "Adam with temporal averaging" (0.999 in the authors'
+        code). The stopping rule watches the raw parameters; cannot be
+        combined with ``early_stopping``, which picks the final parameters
+        itself.
     batch_size : int or "auto", default="auto"
         Mini-batch size; ``"auto"`` is ``min(200, n_samples)``. One gate
         sample is drawn per mini-batch, as in the paper.
@@ -155,6 +175,9 @@ class _L0MLP(L0BaseEstimator):
         "activation": [StrOptions(set(ACTIVATIONS))],
         "hidden_alpha": [Interval(numbers.Real, 0, None, closed="left"), "array-like", None],
         "learning_rate_init": [Interval(numbers.Real, 0, None, closed="neither")],
+        "price_per": [StrOptions({"gate", "weight"})],
+        "standardize": ["boolean"],
+        "ema_decay": [Interval(numbers.Real, 0, 1, closed="neither"), None],
         "early_stopping": ["boolean"],
         "validation_fraction": [Interval(numbers.Real, 0, 1, closed="neither")],
         "shuffle": ["boolean"],
@@ -170,7 +193,10 @@ class _L0MLP(L0BaseEstimator):
         groups=None,
         penalty_factor=None,
         hidden_alpha: float | None = None,
+        price_per: str = "gate",
         weight_decay: float = 1e-4,
+        standardize: bool = True,
+        ema_decay: float | None = None,
         batch_size: int | str = "auto",
         learning_rate_init: float = 0.01,
         max_iter: int = 1000,
@@ -193,7 +219,10 @@ class _L0MLP(L0BaseEstimator):
         self.groups = groups
         self.penalty_factor = penalty_factor
         self.hidden_alpha = hidden_alpha
+        self.price_per = price_per
         self.weight_decay = weight_decay
+        self.standardize = standardize
+        self.ema_decay = ema_decay
         self.batch_size = batch_size
         self.learning_rate_init = learning_rate_init
         self.max_iter = max_iter
@@ -218,10 +247,10 @@ class _L0MLP(L0BaseEstimator):
             )
         return [int(s) for s in sizes]
 
-    def _hidden_alphas(self, fan_outs: list[float], strength) -> list[float]:
-        n_hidden = len(fan_outs)
+    def _hidden_alphas(self, n_hidden: int) -> list[float] | None:
+        """``hidden_alpha`` as one number per hidden layer, or None (priced like features)."""
         if self.hidden_alpha is None:
-            return [strength(m) for m in fan_outs]
+            return None
         alphas = np.asarray(self.hidden_alpha, dtype=float)
         if alphas.ndim == 0:
             return [float(alphas)] * n_hidden
@@ -236,13 +265,22 @@ class _L0MLP(L0BaseEstimator):
         self, n_features, n_outputs, generator, input_offset, strength, feature_options
     ):
         sizes = self._hidden_sizes()
-        # Weights switched off by a gate (its fan-out), in units of the mean loss.
-        fan_outs = [m / self._loss_units(n_outputs) for m in [*sizes[1:], n_outputs]]
+        fan_outs = [*sizes, n_outputs]  # weights switched by a gate on each layer's inputs
+        if isinstance(self.alpha, str):  # a criterion prices weights, in mean-loss units
+            l0 = [strength(m / self._loss_units(n_outputs)) for m in fan_outs]
+        else:
+            l0 = [strength(m) for m in fan_outs]
+        per_weight = [m if self.price_per == "weight" else 1 for m in fan_outs]
+        if not isinstance(self.alpha, str):
+            l0 = [a * m for a, m in zip(l0, per_weight, strict=True)]
+        hidden = self._hidden_alphas(len(sizes))
+        if hidden is not None:
+            l0[1:] = [a * m for a, m in zip(hidden, per_weight[1:], strict=True)]
         module = GatedMLP(
             [n_features, *sizes, n_outputs],
             activation=self.activation,
-            l0_input=strength(sizes[0] / self._loss_units(n_outputs)),
-            l0_hidden=self._hidden_alphas(fan_outs, strength),
+            l0_input=l0[0],
+            l0_hidden=l0[1:],
             l2=self.weight_decay,
             input_offset=input_offset,
             feature_options=feature_options,
@@ -250,6 +288,19 @@ class _L0MLP(L0BaseEstimator):
         )
         module.reset_parameters(generator)
         return module
+
+    @property
+    def _standardizes(self) -> bool:
+        return self.standardize
+
+    @property
+    def _ema_decay(self) -> float | None:
+        if self.ema_decay is not None and self.early_stopping:
+            raise ValueError(
+                "ema_decay and early_stopping=True both choose the final parameters (the "
+                "average, or the best-scoring ones); set one of them."
+            )
+        return self.ema_decay
 
     def _loss_units(self, n_outputs: int) -> int:
         """Outputs the loss is averaged over (regression) or 1 (classification)."""
@@ -420,7 +471,10 @@ class L0MLPClassifier(ClassWeightMixin, LogitClassifierMixin, ClassifierMixin, _
         penalty_factor=None,
         class_weight=None,
         hidden_alpha: float | None = None,
+        price_per: str = "gate",
         weight_decay: float = 1e-4,
+        standardize: bool = True,
+        ema_decay: float | None = None,
         batch_size: int | str = "auto",
         learning_rate_init: float = 0.01,
         max_iter: int = 1000,
@@ -444,7 +498,10 @@ class L0MLPClassifier(ClassWeightMixin, LogitClassifierMixin, ClassifierMixin, _
             groups=groups,
             penalty_factor=penalty_factor,
             hidden_alpha=hidden_alpha,
+            price_per=price_per,
             weight_decay=weight_decay,
+            standardize=standardize,
+            ema_decay=ema_decay,
             batch_size=batch_size,
             learning_rate_init=learning_rate_init,
             max_iter=max_iter,

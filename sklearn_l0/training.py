@@ -16,7 +16,9 @@ What decides when to stop, and what else happens during training, are
 - :class:`CountTarget`: moves the price of the feature gates until a target
   number of them is open;
 - :class:`GridRetirement`: for a grid of models, settled models leave the
-  computation (:meth:`~sklearn_l0.grid.GatedLinearStack.retire`).
+  computation (:meth:`~sklearn_l0.grid.GatedLinearStack.retire`);
+- :class:`ParameterAveraging`: the model ends with an exponential moving
+  average of its parameters (the paper's "Adam with temporal averaging").
 
 The loop stops when every model has been settled for ``n_iter_no_change``
 epochs. A module may hold a grid of independent models (``batch_shape``, e.g.
@@ -160,7 +162,8 @@ class Policy:
     """
 
     restored_best = False
-    """True when the policy put back parameters from before the last check."""
+    """True when the policy replaced the last step's parameters (by the best checked ones,
+    or an average), so that the last epoch's sampled objective no longer describes them."""
 
     def begin(self, run: Run) -> None:
         pass
@@ -303,6 +306,41 @@ class GridRetirement(Policy):
 
     def end(self, run: Run) -> None:
         run.module.restore(run.optimizer)
+
+
+class ParameterAveraging(Policy):
+    """Keep an exponential moving average of the parameters; the module ends with it.
+
+    The paper evaluates its networks with "Adam with temporal averaging": the
+    average, updated after every step with weight ``1 - decay`` (0.999 in the
+    authors' code), smooths the noise that the sampled gates put into the last
+    steps. The average covers every parameter, gate locations included, and
+    replaces them when training ends (the stopping rule watches the raw
+    parameters).
+    """
+
+    def __init__(self, decay: float) -> None:
+        self.decay = decay
+
+    def begin(self, run: Run) -> None:
+        from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
+
+        self.average = AveragedModel(
+            run.module, multi_avg_fn=get_ema_multi_avg_fn(self.decay), use_buffers=False
+        )
+
+    def after_step(self, run: Run) -> None:
+        self.average.update_parameters(run.module)
+
+    @torch.no_grad()
+    def end(self, run: Run) -> None:
+        if int(self.average.n_averaged) == 0:  # failed before the first step
+            return
+        for param, mean in zip(
+            run.module.parameters(), self.average.module.parameters(), strict=True
+        ):
+            param.copy_(mean)
+        self.restored_best = True  # the final parameters are not the last step's
 
 
 def train(

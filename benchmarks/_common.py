@@ -5,7 +5,8 @@
 - :func:`fit_timed`: an estimator's fit timed with :func:`time_call`, its warnings kept;
 - :func:`shorten`: a message on one short line (warning and error tallies);
 - :func:`markdown_table`: a pandas table as a markdown table;
-- :func:`run_peak_memory`: run a worker in a fresh process, get its result and peak RSS.
+- :func:`run_peak_memory`: run a worker in a fresh process, get its result and peak RSS;
+- :func:`load_mnist`: MNIST from the IDX files of ``../shared/data/mnist`` (never downloaded).
 
 This module imports torch only inside :func:`limit_threads`, so that a parent process that
 only starts workers stays small (its resident size would count in theirs, see
@@ -14,6 +15,7 @@ only starts workers stays small (its resident size would count in theirs, see
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import subprocess
@@ -22,8 +24,10 @@ import tempfile
 import time
 import warnings
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
+import numpy as np
 from threadpoolctl import threadpool_info, threadpool_limits
 
 
@@ -173,3 +177,37 @@ def run_peak_memory(args: Sequence[str]) -> tuple[Any, float]:
     if proc.returncode:
         raise subprocess.CalledProcessError(proc.returncode, cmd, stdout, stderr)
     return json.loads(stdout.strip().splitlines()[-1]), usage.ru_maxrss / 1024  # KiB on Linux
+
+
+MNIST_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist"
+"""Where the MNIST IDX files are: ``../shared/data/mnist`` beside the repository."""
+FILES = {
+    "X_train": "train-images-idx3-ubyte.gz",
+    "y_train": "train-labels-idx1-ubyte.gz",
+    "X_test": "t10k-images-idx3-ubyte.gz",
+    "y_test": "t10k-labels-idx1-ubyte.gz",
+}
+
+
+def load_idx(path: Path) -> np.ndarray:
+    """Read a gzipped IDX file into a numpy array of its stored shape."""
+    with gzip.open(path, "rb") as f:
+        raw = f.read()
+    ndim = raw[3]  # the magic number's last byte is the rank
+    dims = tuple(int(d) for d in np.frombuffer(raw, dtype=">u4", count=ndim, offset=4))
+    return np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndim).reshape(dims)
+
+
+def load_mnist(data_dir: Path = MNIST_DATA):
+    """Train and test images (float32 in [0, 1], flattened to 784) and labels (int64)."""
+    missing = [name for name in FILES.values() if not (data_dir / name).is_file()]
+    if missing:
+        sys.exit(
+            f"MNIST not found: {data_dir} lacks {', '.join(missing)}. Point --data at the "
+            "folder holding the four IDX .gz files (this script never downloads)."
+        )
+    X_train = load_idx(data_dir / FILES["X_train"]).reshape(-1, 784).astype(np.float32) / 255.0
+    y_train = load_idx(data_dir / FILES["y_train"]).astype(np.int64)
+    X_test = load_idx(data_dir / FILES["X_test"]).reshape(-1, 784).astype(np.float32) / 255.0
+    y_test = load_idx(data_dir / FILES["y_test"]).astype(np.int64)
+    return X_train, y_train, X_test, y_test

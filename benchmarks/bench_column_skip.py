@@ -67,7 +67,7 @@ def main() -> None:
     from sklearn.base import clone
 
     from sklearn_l0 import L0Regressor
-    from sklearn_l0.networks import ColumnPicker
+    from sklearn_l0.nn.layers import ColumnPicker
 
     limit_threads(args.threads)
     warnings.simplefilter("ignore")

@@ -107,7 +107,7 @@ def main() -> None:
     from sklearn_l0.datasets import support_f1
     from sklearn_l0.grid import GatedLinearStack
     from sklearn_l0.losses import binary_log_loss
-    from sklearn_l0.networks import GatedLinear
+    from sklearn_l0.nn import L0Linear
 
     device = torch.device(args.device)
     name = torch.cuda.get_device_name(device) if device.type == "cuda" else "CPU"
@@ -128,7 +128,7 @@ def main() -> None:
 
     # One model.
     _reset_peak()
-    single = GatedLinear(args.p, 1, l0=args.alpha, l2=1e-3).to(device)
+    single = L0Linear(args.p, 1, l0=args.alpha, l2=1e-3).to(device)
     one = step_time(single, binary_log_loss, Dataset(Xd, yd, torch.ones_like(yd)), args.epochs)
     rows.append(("one model, step", one, one / floor, _peak()))
 

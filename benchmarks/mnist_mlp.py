@@ -56,25 +56,14 @@ Smoke test::
 from __future__ import annotations
 
 import argparse
-import gzip
 import os
 import platform
-import sys
 import warnings
 from functools import partial
 from pathlib import Path
 
-import numpy as np
-from _common import time_call
+from _common import MNIST_DATA, load_mnist, time_call
 
-REPO = Path(__file__).resolve().parents[1]
-DEFAULT_DATA = REPO.parent / "shared" / "data" / "mnist"
-FILES = {
-    "X_train": "train-images-idx3-ubyte.gz",
-    "y_train": "train-labels-idx1-ubyte.gz",
-    "X_test": "t10k-images-idx3-ubyte.gz",
-    "y_test": "t10k-labels-idx1-ubyte.gz",
-}
 HIDDEN = (300, 100)
 N_CLASSES = 10
 # Paper's c in lambda = c / N: (input layer, hidden layers), and Table 1's results.
@@ -82,29 +71,6 @@ CONFIGS = {
     "shared": {"c": (0.1, 0.1), "paper_arch": "219-214-100", "paper_err": 1.4},
     "separate": {"c": (0.1, 0.5), "paper_arch": "266-88-33", "paper_err": 1.8},
 }
-
-
-def load_idx(path: Path) -> np.ndarray:
-    """Read a gzipped IDX file into a numpy array of its stored shape."""
-    with gzip.open(path, "rb") as f:
-        raw = f.read()
-    ndim = raw[3]  # the magic number's last byte is the rank
-    dims = tuple(int(d) for d in np.frombuffer(raw, dtype=">u4", count=ndim, offset=4))
-    return np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndim).reshape(dims)
-
-
-def load_mnist(data_dir: Path):
-    missing = [name for name in FILES.values() if not (data_dir / name).is_file()]
-    if missing:
-        sys.exit(
-            f"MNIST not found: {data_dir} lacks {', '.join(missing)}. Point --data at the "
-            "folder holding the four IDX .gz files (this script never downloads)."
-        )
-    X_train = load_idx(data_dir / FILES["X_train"]).reshape(-1, 784).astype(np.float32) / 255.0
-    y_train = load_idx(data_dir / FILES["y_train"]).astype(np.int64)
-    X_test = load_idx(data_dir / FILES["X_test"]).reshape(-1, 784).astype(np.float32) / 255.0
-    y_test = load_idx(data_dir / FILES["y_test"]).astype(np.int64)
-    return X_train, y_train, X_test, y_test
 
 
 def main(argv=None) -> None:
@@ -127,7 +93,7 @@ def main(argv=None) -> None:
         "--standardize", action="store_true", help="standardize the pixels (paper: no)"
     )
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="folder of the IDX files")
+    parser.add_argument("--data", type=Path, default=MNIST_DATA, help="folder of the IDX files")
     parser.add_argument("--verbose", type=int, default=0, help="1: per-epoch progress bar")
     args = parser.parse_args(argv)
 

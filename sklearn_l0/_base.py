@@ -72,7 +72,7 @@ class L0BaseEstimator(DocLinkMixin, BaseEstimator):
       ``alpha`` itself for a numeric ``alpha``, see
       :func:`~sklearn_l0.targets.criterion_price`; ``feature_options``: the
       ``cost``, ``groups`` and ``always_open`` of the feature gates, for
-      :class:`~sklearn_l0.networks.GatedLinear`, empty without ``groups`` and
+      :class:`~sklearn_l0.nn.L0Linear`, empty without ``groups`` and
       ``penalty_factor``);
     - ``_train_options(n_samples) -> dict`` of :func:`~sklearn_l0.training.train`
       keyword arguments (epochs, learning rate, batch size, stopping rule);

@@ -272,7 +272,7 @@ class _L0LinearCV(LinearOutputsMixin, DocLinkMixin, BaseEstimator):
             scale=as_tensor(scale[None]),
             offset=as_tensor(offset[None]) if np.any(offset) else None,
             bias=self.fit_intercept,
-            beta=self.temperature,
+            temperature=self.temperature,
             **plain._feature_options(features, X.shape[0], device),
         ).to(device)
         if all(t is full for t in targets):  # classes: one target, broadcast over the folds

@@ -136,50 +136,81 @@ def log_alpha_for_drop_rate(drop_rate: float) -> float:
 class HardConcreteGate(nn.Module):
     """A vector of hard concrete gates with learned locations.
 
-    In training mode calling the module draws gates with :func:`sample_gates`;
-    in eval mode it returns :func:`deterministic_gates`. :meth:`freeze` fixes
-    the gates to a given 0/1 mask (used to refit on a selected support).
+    In training mode the gates are samples of the hard concrete distribution
+    (:func:`sample_gates`); in eval mode they are the test-time
+    :func:`deterministic_gates`, exactly 0 or not, as torch's train and eval
+    modes switch ``nn.Dropout``. :meth:`freeze` fixes them to a 0/1 mask.
+
+    Calling the module on a tensor multiplies it by the gates along one
+    dimension: ``gate(x, dim=1)`` gates the features of ``(batch, features)``
+    inputs, or the channels of ``(batch, channels, height, width)`` ones, so a
+    gate can switch any group of a network. :meth:`values` gives the gates
+    themselves.
+
+    Before drawing training-mode gates the module clamps ``log_alpha`` to
+    :data:`LOG_ALPHA_RANGE`, as the authors' code does after every optimizer
+    step (so both exact 0 and exact 1 stay reachable and gradients stay
+    alive). The noise comes from the module's own ``generator``, never from
+    torch's global one.
 
     Parameters
     ----------
     n_gates : int or tuple of int
         Number of gates (prunable groups), or the shape of a grid of gate
-        vectors (one vector per model of a :class:`~sklearn_l0.networks.GatedLinearStack`).
-    drop_rate : float, default=0.2
-        Initial probability-like drop rate used to set ``log_alpha``.
-    beta, gamma, zeta : float
-        Temperature and stretch interval; the paper's values by default.
+        vectors (one vector per model of a :class:`~sklearn_l0.grid.GatedLinearStack`).
+    droprate_init : float, default=0.2
+        Initial drop rate: ``log_alpha`` starts at ``log(1 - droprate_init) -
+        log(droprate_init)``, where a sampled gate is 0 with about that
+        probability (the paper uses 0.2 on inputs, 0.5 on hidden units).
+    temperature : float, default=2/3
+        Temperature ``beta`` of the concrete distribution.
+    gamma, zeta : float
+        Stretch interval; the paper's values by default.
     per_sample : bool, default=False
         Draw an independent gate vector per example (lower-variance
-        gradients) instead of one per mini-batch (the paper's default).
+        gradients; the authors' ``local_rep``) instead of one per mini-batch
+        (the paper's default, cheaper).
     groups : LongTensor of shape (n_columns,), optional
         The gate of each column the gates switch (group sparsity: columns
-        sharing a gate are kept or dropped together). Calling the module and
-        :meth:`deterministic` then give one value per column; ``log_alpha``,
-        :meth:`prob_nonzero` and :meth:`is_open` stay one per gate.
+        sharing a gate are kept or dropped together). Gate values then come
+        one per column; ``log_alpha``, :meth:`prob_nonzero` and
+        :meth:`is_open` stay one per gate.
     always_open : BoolTensor of shape (n_gates,), optional
         Gates fixed open (value 1, probability 1, no gradient): features
         that are never penalized.
+    generator : torch.Generator, optional
+        Source of the gate noise. By default the module makes its own,
+        seeded from torch's global generator when it is built (as torch
+        layers draw their initial weights), so ``torch.manual_seed`` before
+        building a network makes its training reproducible. On another
+        device the noise comes from a generator there, seeded from this one.
     """
 
     def __init__(
         self,
         n_gates: int | tuple[int, ...],
         *,
-        drop_rate: float = 0.2,
-        beta: float = BETA,
+        droprate_init: float = 0.2,
+        temperature: float = BETA,
         gamma: float = GAMMA,
         zeta: float = ZETA,
         per_sample: bool = False,
         groups: torch.Tensor | None = None,
         always_open: torch.Tensor | None = None,
+        generator: torch.Generator | None = None,
     ) -> None:
         super().__init__()
-        self.beta, self.gamma, self.zeta = float(beta), float(gamma), float(zeta)
+        if not 0.0 < droprate_init < 1.0:
+            raise ValueError(f"droprate_init must be in (0, 1); got {droprate_init!r}.")
+        if not temperature > 0:
+            raise ValueError(f"temperature must be positive; got {temperature!r}.")
+        self.temperature, self.gamma, self.zeta = float(temperature), float(gamma), float(zeta)
         self.per_sample = per_sample
-        self.generator: torch.Generator | None = None
+        if generator is None:
+            generator = torch.Generator().manual_seed(int(torch.randint(2**62, ())))
+        self.generator: torch.Generator = generator
         shape = (n_gates,) if isinstance(n_gates, int) else tuple(n_gates)
-        self.log_alpha = nn.Parameter(torch.full(shape, log_alpha_for_drop_rate(drop_rate)))
+        self.log_alpha = nn.Parameter(torch.full(shape, log_alpha_for_drop_rate(droprate_init)))
         self.register_buffer("frozen_mask", None)
         self.register_buffer("groups", groups)
         self.register_buffer("always_open", always_open)
@@ -188,6 +219,11 @@ class HardConcreteGate(nn.Module):
     def n_gates(self) -> int:
         """Gates per model (the last dimension of ``log_alpha``)."""
         return self.log_alpha.shape[-1]
+
+    @property
+    def n_columns(self) -> int:
+        """Columns the gates switch (``n_gates`` without ``groups``)."""
+        return self.n_gates if self.groups is None else len(self.groups)
 
     def to_columns(self, z: torch.Tensor) -> torch.Tensor:
         """Gate values (last dimension: one per gate) as the values of the columns they switch.
@@ -198,24 +234,51 @@ class HardConcreteGate(nn.Module):
             z = z.masked_fill(self.always_open, 1.0)
         return z if self.groups is None else z.index_select(-1, self.groups)
 
-    def forward(self, n_samples: int | None = None) -> torch.Tensor:
-        """Gates per column for one pass: sampled (training), deterministic (eval) or frozen."""
+    def forward(self, x: torch.Tensor, dim: int = 1) -> torch.Tensor:
+        """``x`` multiplied by the gates along ``dim`` (of size :attr:`n_columns`)."""
+        if x.shape[dim] != self.n_columns:
+            raise ValueError(
+                f"HardConcreteGate: dimension {dim} of the input has size {x.shape[dim]}, "
+                f"but there are {self.n_columns} gated columns."
+            )
+        z = self.values(x.shape[0])
+        shape = [1] * x.dim()
+        shape[dim] = self.n_columns
+        if z.dim() == 2:  # one gate vector per example
+            shape[0] = x.shape[0]
+        return x * z.reshape(shape)
+
+    def values(self, n_samples: int | None = None) -> torch.Tensor:
+        """Gates per column for one pass: sampled (training), deterministic (eval) or frozen.
+
+        Sampled gates come one vector per call, or ``(n_samples, n_columns)``
+        with ``per_sample``.
+        """
         if self.frozen_mask is not None:
             return self.to_columns(self.frozen_mask)
         if not self.training:
             return self.to_columns(
                 deterministic_gates(self.log_alpha, gamma=self.gamma, zeta=self.zeta)
             )
+        self.constrain_()
         return self.to_columns(
             sample_gates(
                 self.log_alpha,
-                beta=self.beta,
+                beta=self.temperature,
                 gamma=self.gamma,
                 zeta=self.zeta,
-                generator=self.generator,
+                generator=self.noise_generator(),
                 n_samples=n_samples if self.per_sample else None,
             )
         )
+
+    def noise_generator(self) -> torch.Generator:
+        """The generator of the gate noise, on ``log_alpha``'s device."""
+        device = self.log_alpha.device
+        if self.generator.device != device:  # moved: continue on a generator there
+            seed = int(torch.randint(2**62, (), generator=self.generator))
+            self.generator = torch.Generator(device=device).manual_seed(seed)
+        return self.generator
 
     def prob_nonzero(self) -> torch.Tensor:
         """Probability that each gate is non-zero (differentiable); the mask when frozen."""
@@ -226,7 +289,7 @@ class HardConcreteGate(nn.Module):
 
     def learned_prob_nonzero(self) -> torch.Tensor:
         """``P(z != 0)`` of the learned distribution, whether or not the gate is frozen."""
-        return prob_nonzero(self.log_alpha, beta=self.beta, gamma=self.gamma, zeta=self.zeta)
+        return prob_nonzero(self.log_alpha, beta=self.temperature, gamma=self.gamma, zeta=self.zeta)
 
     def deterministic(self) -> torch.Tensor:
         """Test-time gate values per column (no gradient); the 0/1 mask when frozen."""
@@ -246,10 +309,16 @@ class HardConcreteGate(nn.Module):
 
     @torch.no_grad()
     def constrain_(self) -> None:
-        """Clamp ``log_alpha`` to :data:`LOG_ALPHA_RANGE` (call after each step)."""
+        """Clamp ``log_alpha`` to :data:`LOG_ALPHA_RANGE` (the loop does it after every step)."""
         self.log_alpha.clamp_(*LOG_ALPHA_RANGE)
 
     def freeze(self, mask: torch.Tensor | None) -> None:
         """Fix the gates to ``mask`` (0/1 floats, one per gate), or unfreeze with ``None``."""
         self.frozen_mask = None if mask is None else mask.to(self.log_alpha)
         self.log_alpha.requires_grad_(mask is None)
+
+    def extra_repr(self) -> str:
+        return (
+            f"n_gates={tuple(self.log_alpha.shape) if self.log_alpha.dim() > 1 else self.n_gates}, "
+            f"temperature={self.temperature:.4g}, per_sample={self.per_sample}"
+        )

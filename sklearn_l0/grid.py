@@ -22,7 +22,7 @@ from .gates import (
     hard_concrete,
     logistic_noise,
 )
-from .networks import ColumnPicker, GatedLinear, gate_penalty
+from .nn.layers import ColumnPicker, L0Linear, gate_penalty
 
 
 class GatedLinearStack(nn.Module):
@@ -62,7 +62,7 @@ class GatedLinearStack(nn.Module):
     bias : bool, default=True
         Learn an intercept per model.
     cost : tensor of shape (n_gates,), optional
-        Price of each gate relative to the model's ``l0`` (see :class:`GatedLinear`).
+        Price of each gate relative to the model's ``l0`` (see :class:`L0Linear`).
     groups : LongTensor of shape (in_features,), optional
         The gate of each input (default: one per input), shared by every model.
     **gate_kwargs
@@ -149,9 +149,11 @@ class GatedLinearStack(nn.Module):
         scale, shift = self._rows["scale"], self._rows["shift"]
         if self.training:
             noise = logistic_noise(
-                gate.n_gates, generator=gate.generator, device=x.device, dtype=weight.dtype
+                gate.n_gates, generator=gate.noise_generator(), device=x.device, dtype=weight.dtype
             )
-            z = hard_concrete(log_alpha, noise, beta=gate.beta, gamma=gate.gamma, zeta=gate.zeta)
+            z = hard_concrete(
+                log_alpha, noise, beta=gate.temperature, gamma=gate.gamma, zeta=gate.zeta
+            )
         else:
             z = deterministic_gates(log_alpha, gamma=gate.gamma, zeta=gate.zeta)
         z = gate.to_columns(z)  # (models, in_features)
@@ -196,9 +198,9 @@ class GatedLinearStack(nn.Module):
         mask[self._active] = live
         return mask.view(*self.batch_shape, -1)
 
-    def member(self, index: tuple[int, ...]) -> GatedLinear:
-        """Model ``index`` as a :class:`GatedLinear` on its own standardized inputs."""
-        layer = GatedLinear(
+    def member(self, index: tuple[int, ...]) -> L0Linear:
+        """Model ``index`` as a :class:`L0Linear` on its own standardized inputs."""
+        layer = L0Linear(
             self.in_features,
             self.out_features,
             bias=self.bias is not None,
@@ -207,7 +209,7 @@ class GatedLinearStack(nn.Module):
             cost=self.cost,
             groups=self.gate.groups,
             always_open=self.gate.always_open,
-            beta=self.gate.beta,
+            temperature=self.gate.temperature,
         ).to(self.weight.device)
         with torch.no_grad():
             layer.weight.copy_(self.weight[index])

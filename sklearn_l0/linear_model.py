@@ -10,6 +10,7 @@ from __future__ import annotations
 import numbers
 
 import numpy as np
+import torch
 from sklearn.base import ClassifierMixin, MultiOutputMixin, RegressorMixin, _fit_context
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted, validate_data
@@ -19,7 +20,7 @@ from ._predict import LogitClassifierMixin, RegressorOutputMixin, mlp_forward
 from .data import Standardization
 from .gates import BETA
 from .groups import GROUP_ATTRS_DOC, GROUPS_DOC
-from .networks import GatedLinear
+from .nn.layers import L0Linear
 from .search import searchable
 from .targets import CLASS_WEIGHT_DOC, ClassWeightMixin, encode_labels, regression_target
 from .threads import N_THREADS_DOC
@@ -147,7 +148,7 @@ _COMMON_ATTRS_DOC = (
 )
 
 
-def linear_coef(module: GatedLinear, x_std: Standardization, refitted, y_scale=1.0, y_mean=0.0):
+def linear_coef(module: L0Linear, x_std: Standardization, refitted, y_scale=1.0, y_mean=0.0):
     """``coef`` (n_outputs, n_features) and ``intercept`` (n_outputs,) in the user's units.
 
     From the trained layer (weights times test-time gates) or, when given, the
@@ -173,7 +174,7 @@ class LinearOutputsMixin:
         coef = [np.atleast_2d(self.coef_).T]
         return mlp_forward(X, coef, [self.intercept_], "identity", n_threads=self.n_threads)
 
-    def _export(self, module: GatedLinear, x_std: Standardization, target, refitted) -> None:
+    def _export(self, module: L0Linear, x_std: Standardization, target, refitted) -> None:
         """Set ``support_``, ``coef_``, ``intercept_`` (and the classes or the output shape)."""
         self.support_ = (module.gate.deterministic() > 0).cpu().numpy()
         if target.classes is not None:
@@ -242,17 +243,19 @@ class _L0LinearModel(LinearOutputsMixin, L0BaseEstimator):
     def _build_module(
         self, n_features, n_outputs, generator, input_offset, strength, feature_options
     ):
-        # Weights start at zero (a convex start for the linear model); gates mostly open.
-        return GatedLinear(
+        layer = L0Linear(
             n_features,
             n_outputs,
             bias=self.fit_intercept,
             l0=strength(self._params_per_feature(n_outputs)),
             l2=self.weight_decay,
             input_offset=input_offset,
-            beta=self.temperature,
+            temperature=self.temperature,
             **feature_options,
         )
+        with torch.no_grad():  # weights start at zero: a convex start for a linear model
+            layer.weight.zero_()
+        return layer
 
     def _params_per_feature(self, n_outputs: int) -> float:
         """Coefficients per feature, in units of the mean loss (for information criteria)."""

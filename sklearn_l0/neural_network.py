@@ -284,7 +284,7 @@ class _L0MLP(L0BaseEstimator):
             l2=self.weight_decay,
             input_offset=input_offset,
             feature_options=feature_options,
-            beta=self.temperature,
+            temperature=self.temperature,
         )
         module.reset_parameters(generator)
         return module

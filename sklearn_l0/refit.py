@@ -15,10 +15,10 @@ from torch import nn
 
 from .data import Dataset, Standardization, to_device
 from .losses import LossFn, binary_log_loss, multinomial_log_loss, squared_loss
-from .networks import GatedLinear
+from .nn.layers import L0Linear
 
 
-def refit_on_support(layer: GatedLinear, loss_fn: LossFn, X, x_std: Standardization, y, w):
+def refit_on_support(layer: L0Linear, loss_fn: LossFn, X, x_std: Standardization, y, w):
     """:func:`refit` in float64 on the selected columns of the caller's X.
 
     ``y`` is the target tensor the layer was trained on (rows of X); ``w`` the
@@ -60,7 +60,7 @@ def refit(
     idx = mask.nonzero().flatten()
     dense = torch.float64
     offset = None if layer.input_offset is None else layer.input_offset[idx].to(dense)
-    compact = GatedLinear(
+    compact = L0Linear(
         len(idx),
         layer.out_features,
         bias=layer.bias is not None,

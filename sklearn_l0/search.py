@@ -1,6 +1,6 @@
 """Local search on a trained linear model's support, with the exact objective.
 
-The gates of a trained :class:`~sklearn_l0.networks.GatedLinear` give a
+The gates of a trained :class:`~sklearn_l0.nn.L0Linear` give a
 support. For least squares and binary logistic regression the exact
 objective of a support is cheap: a ridge fit (or a few Newton steps) on its
 columns. Where the training objective is an information criterion, or a
@@ -22,7 +22,7 @@ from sklearn.utils.extmath import safe_sparse_dot
 
 from .data import Standardization
 from .gates import LOG_ALPHA_RANGE
-from .networks import GatedLinear
+from .nn.layers import L0Linear
 from .targets import Target
 
 MAX_CANDIDATES = 20
@@ -122,7 +122,7 @@ def searchable(target: Target) -> bool:
 
 
 def polish_support(
-    layer: GatedLinear, X, x_std, target: Target, w, *, keep_count: bool, adds: bool = True
+    layer: L0Linear, X, x_std, target: Target, w, *, keep_count: bool, adds: bool = True
 ) -> int:
     """Improve the support of ``layer`` by single moves; returns the number of moves made.
 

@@ -83,13 +83,19 @@ def atomic_fit(fit_method):
     is restored to its state before the call (validation sets ``n_features_in_``
     early; a failure later must not leave it half-written). Fitting methods
     assign attributes rather than mutate them, so a shallow copy is enough.
+
+    Torch's global CPU generator is left as it was, too: the layers of
+    :mod:`sklearn_l0.nn` draw their initial values from it when built, as torch
+    layers do, and the estimators then set every parameter and the gate noise
+    from their own generator (seeded by ``random_state``).
     """
 
     @functools.wraps(fit_method)
     def wrapper(self, *args, **kwargs):
         before = self.__dict__.copy()
         try:
-            return fit_method(self, *args, **kwargs)
+            with torch.random.fork_rng(devices=[]):
+                return fit_method(self, *args, **kwargs)
         except BaseException:
             self.__dict__.clear()
             self.__dict__.update(before)

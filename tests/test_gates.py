@@ -78,7 +78,7 @@ def test_uniform_noise_is_clamped_away_from_zero_and_one():
 
 def test_drop_rate_initialisation():
     for rate in (0.2, 0.5):
-        gate = HardConcreteGate(3, drop_rate=rate)
+        gate = HardConcreteGate(3, droprate_init=rate)
         assert torch.allclose(gate.log_alpha, torch.full((3,), log_alpha_for_drop_rate(rate)))
         # The paper's initialisation: sigmoid(log_alpha) equals the keep rate.
         assert torch.sigmoid(gate.log_alpha[0]).item() == pytest.approx(1 - rate)
@@ -88,14 +88,14 @@ def test_gate_module_modes():
     gate = HardConcreteGate(4)
     gate.generator = torch.Generator().manual_seed(0)
     gate.train()
-    z1, z2 = gate(), gate()
+    z1, z2 = gate.values(), gate.values()
     assert z1.shape == (4,) and not torch.equal(z1, z2)  # stochastic in training
     gate.eval()
-    assert torch.equal(gate(), gate.deterministic())  # deterministic in eval
+    assert torch.equal(gate.values(), gate.deterministic())  # deterministic in eval
     mask = torch.tensor([1.0, 0.0, 1.0, 0.0])
     gate.freeze(mask)
     gate.train()
-    assert torch.equal(gate(), mask) and torch.equal(gate.prob_nonzero(), mask)
+    assert torch.equal(gate.values(), mask) and torch.equal(gate.prob_nonzero(), mask)
     assert not gate.log_alpha.requires_grad
     gate.freeze(None)
     assert gate.log_alpha.requires_grad
@@ -104,7 +104,7 @@ def test_gate_module_modes():
 def test_per_sample_gates_have_one_row_per_example():
     gate = HardConcreteGate(3, per_sample=True)
     gate.generator = torch.Generator().manual_seed(0)
-    assert gate(n_samples=7).shape == (7, 3)
+    assert gate.values(n_samples=7).shape == (7, 3)
 
 
 def test_constrain_clamps_log_alpha():

@@ -11,7 +11,9 @@ from sklearn_l0.data import SparseRows
 from sklearn_l0.gates import hard_concrete, logistic_noise
 from sklearn_l0.grid import GatedLinearStack
 from sklearn_l0.losses import squared_loss
-from sklearn_l0.networks import ColumnPicker, GatedLinear, GatedMLP
+from sklearn_l0.networks import GatedMLP
+from sklearn_l0.nn import L0Linear
+from sklearn_l0.nn.layers import ColumnPicker
 from sklearn_l0.training import adam_optimizer
 
 
@@ -24,7 +26,7 @@ def _with_some_closed_gates(module, generator):
 
 def test_gated_linear_eval_equals_effective_weight():
     gen = torch.Generator().manual_seed(0)
-    layer = GatedLinear(6, 2)
+    layer = L0Linear(6, 2)
     layer.reset_parameters(gen)
     _with_some_closed_gates(layer, gen)
     layer.eval()
@@ -38,7 +40,7 @@ def test_gated_linear_eval_equals_effective_weight():
 def test_input_offset_centers_implicitly():
     gen = torch.Generator().manual_seed(1)
     offset = torch.randn(4, generator=gen)
-    centered, implicit = GatedLinear(4, 3), GatedLinear(4, 3, input_offset=offset)
+    centered, implicit = L0Linear(4, 3), L0Linear(4, 3, input_offset=offset)
     centered.reset_parameters(gen)
     implicit.load_state_dict(centered.state_dict(), strict=False)
     centered.eval(), implicit.eval()
@@ -47,7 +49,7 @@ def test_input_offset_centers_implicitly():
 
 
 def test_regularization_is_expected_l0_plus_expected_l2():
-    layer = GatedLinear(3, 2, l0=0.5, l2=0.2)
+    layer = L0Linear(3, 2, l0=0.5, l2=0.2)
     with torch.no_grad():
         layer.weight.copy_(torch.tensor([[1.0, 0.0], [0.0, 2.0], [1.0, 1.0]]))
         layer.gate.log_alpha.copy_(torch.tensor([0.0, 1.0, -1.0]))
@@ -112,7 +114,7 @@ def _stack(gen, batch_shape=(3, 2), n_in=40, n_out=1):
 
 
 def test_stack_members_compute_their_own_model():
-    """Model (a, f) of a stack is its member GatedLinear on the fold's re-standardized inputs."""
+    """Model (a, f) of a stack is its member L0Linear on the fold's re-standardized inputs."""
     gen = torch.Generator().manual_seed(0)
     stack, scale, offset = _stack(gen, n_out=2)
     stack.eval()

@@ -8,7 +8,7 @@ from sklearn.datasets import load_iris
 from sklearn_l0 import L0Classifier
 from sklearn_l0.data import Dataset
 from sklearn_l0.losses import binary_log_loss, multinomial_log_loss
-from sklearn_l0.networks import GatedLinear
+from sklearn_l0.nn import L0Linear
 from sklearn_l0.refit import refit
 
 
@@ -19,7 +19,7 @@ def _layer_and_data(n_classes, n=120, p=6, seed=0):
     logits = logits + 0.5 * torch.randn(logits.shape, generator=gen, dtype=torch.float64)
     labels = logits.argmax(dim=1)
     y = labels.double() if n_classes == 2 else labels
-    layer = GatedLinear(p, 1 if n_classes == 2 else n_classes, l2=1e-3)
+    layer = L0Linear(p, 1 if n_classes == 2 else n_classes, l2=1e-3)
     with torch.no_grad():
         layer.gate.log_alpha[4:] = -5.0  # two closed gates: the refit uses 4 columns
     w = torch.rand(n, generator=gen, dtype=torch.float64) + 0.5

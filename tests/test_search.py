@@ -14,7 +14,7 @@ from sklearn.metrics import log_loss
 from sklearn_l0 import L0Regressor
 from sklearn_l0.data import column_stats
 from sklearn_l0.gates import LOG_ALPHA_RANGE
-from sklearn_l0.networks import GatedLinear
+from sklearn_l0.nn import L0Linear
 from sklearn_l0.search import polish_support
 from sklearn_l0.targets import criterion_price, encode_labels, regression_target
 
@@ -46,7 +46,7 @@ def best_subset(X, target, price, size=None, objective=exact_objective):
 
 
 def layer_open_on(columns, p, **kwargs):
-    layer = GatedLinear(p, 1, **kwargs)
+    layer = L0Linear(p, 1, **kwargs)
     with torch.no_grad():
         layer.gate.log_alpha.fill_(LOG_ALPHA_RANGE[0])
         layer.gate.log_alpha[list(columns)] = LOG_ALPHA_RANGE[1]
@@ -89,7 +89,7 @@ def test_fixed_gates_and_groups_are_respected():
     always = torch.zeros(5, dtype=torch.bool)
     always[4] = True  # columns 8 and 9, pure noise, always kept
     price = criterion_price("bic", 120, 5)
-    layer = GatedLinear(10, 1, l0=price, groups=groups, always_open=always)
+    layer = L0Linear(10, 1, l0=price, groups=groups, always_open=always)
     with torch.no_grad():
         layer.gate.log_alpha.fill_(LOG_ALPHA_RANGE[0])
     polish_support(layer, X, x_std, target, w, keep_count=False)

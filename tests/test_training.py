@@ -10,7 +10,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn_l0.data import Dataset
 from sklearn_l0.grid import GatedLinearStack
 from sklearn_l0.losses import r2_score, squared_loss
-from sklearn_l0.networks import GatedLinear
+from sklearn_l0.nn import L0Linear
 from sklearn_l0.training import (
     Convergence,
     CountTarget,
@@ -36,7 +36,7 @@ def _problem(n=200, p=10, k=3, seed=0):
 
 
 def _layer(p=10, l0=0.02):
-    return GatedLinear(p, 1, l0=l0, l2=1e-3)
+    return L0Linear(p, 1, l0=l0, l2=1e-3, generator=torch.Generator().manual_seed(0))
 
 
 def _fit(module, data, **kwargs):
@@ -120,7 +120,7 @@ def test_early_stopping_keeps_the_best_scoring_parameters():
     data = _problem(n=300)
     train_part = Dataset(data.X[:60], data.y[:60], data.w[:60])  # few rows: it overfits
     validation = Dataset(data.X[60:], data.y[60:], data.w[60:])
-    layer = GatedLinear(10, 1, l0=0.0)
+    layer = L0Linear(10, 1, l0=0.0)
     policy = EarlyStopping(validation, r2_score)
     history, _ = _fit(layer, train_part, policies=[policy], learning_rate=0.02)
     assert history.converged and policy.restored_best

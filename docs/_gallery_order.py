@@ -8,6 +8,8 @@ ORDER = [
     "plot_streaming.py",
     "plot_digits_mlp_selection.py",
     "plot_structured_pruning.py",
+    "plot_l0_cnn_digits.py",
+    "plot_skorch.py",
 ]
 
 

@@ -153,3 +153,58 @@ def test_cuda_matches_cpu_support():
     np.testing.assert_array_equal(gpu.support_, cpu.support_)
     assert all(isinstance(c, np.ndarray) for c in gpu.coefs_)
     assert gpu.score(X, y) > 0.9
+
+
+def _module_after_fit(est, X, y, monkeypatch):
+    """The trained GatedMLP of a fit (captured from the estimator's _build_module)."""
+    built = []
+    original = type(est)._build_module
+
+    def capture(self, *args, **kwargs):
+        built.append(original(self, *args, **kwargs))
+        return built[-1]
+
+    monkeypatch.setattr(type(est), "_build_module", capture)
+    _quiet_fit(est, X, y)
+    return built[-1]
+
+
+def test_price_per_weight_prices_each_gate_by_its_fan_out(monkeypatch):
+    X, y, _ = make_nonlinear_classification(300, 6, random_state=0)
+    est = L0MLPClassifier((8, 5), alpha=1e-3, hidden_alpha=2e-3, price_per="weight", max_iter=2)
+    module = _module_after_fit(est, X, y, monkeypatch)
+    # a feature feeds 8 units, a unit of layer 1 feeds 5, one of layer 2 every logit
+    n_logits = module.layers[-1].out_features
+    assert [layer.l0 for layer in module.layers] == pytest.approx([8e-3, 10e-3, 2e-3 * n_logits])
+    per_gate = L0MLPClassifier((8, 5), alpha=1e-3, hidden_alpha=2e-3, max_iter=2)
+    module = _module_after_fit(per_gate, X, y, monkeypatch)
+    assert [layer.l0 for layer in module.layers] == pytest.approx([1e-3, 2e-3, 2e-3])
+
+
+def test_unstandardized_fit_trains_on_x_as_given(monkeypatch):
+    rng = np.random.RandomState(0)
+    X = rng.uniform(0, 1, size=(600, 5))
+    X[:, 4] = 0.5 + 1e-9 * rng.randn(600)  # near-constant, as a border pixel
+    y = (X[:, 0] + X[:, 1] > 1).astype(int)
+    raw = L0MLPClassifier((16,), standardize=False, random_state=0)
+    module = _module_after_fit(raw, X, y, monkeypatch)
+    kept, coefs, intercepts = module.compact()
+    # nothing to fold in: the fitted weights are the trained ones, on X as given
+    np.testing.assert_array_equal(raw.support_, kept)
+    np.testing.assert_allclose(raw.coefs_[0], coefs[0])
+    np.testing.assert_allclose(raw.intercepts_[0], intercepts[0])
+    assert raw.score(X, y) > 0.8
+    standardized = L0MLPClassifier((16,), random_state=0)
+    module = _module_after_fit(standardized, X, y, monkeypatch)
+    assert not np.allclose(standardized.coefs_[0], module.compact()[1][0])
+
+
+def test_ema_decay_ends_with_averaged_parameters_and_refuses_early_stopping():
+    X, y, _ = make_nonlinear_classification(500, 8, random_state=0)
+    kwargs = dict(hidden_layer_sizes=(8,), max_iter=5, random_state=0)
+    raw = _quiet_fit(L0MLPClassifier(**kwargs), X, y)
+    averaged = _quiet_fit(L0MLPClassifier(ema_decay=0.9, **kwargs), X, y)
+    assert averaged.n_iter_ == raw.n_iter_
+    assert averaged.coef_.shape != raw.coef_.shape or not np.allclose(averaged.coef_, raw.coef_)
+    with pytest.raises(ValueError, match="ema_decay and early_stopping"):
+        L0MLPClassifier(ema_decay=0.99, early_stopping=True).fit(X, y)

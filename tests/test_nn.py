@@ -244,9 +244,7 @@ def test_penalty_counts_weights_or_gates_and_differentiates():
     torch.manual_seed(0)
     net = _cnn()
     p = [
-        m.gate.prob_nonzero().detach()
-        for m in net.modules()
-        if isinstance(m, L0Linear | L0Conv2d)
+        m.gate.prob_nonzero().detach() for m in net.modules() if isinstance(m, L0Linear | L0Conv2d)
     ]
     sizes = [25 + 1, 8 * 25 + 1, 32, 10]  # a filter and its bias; a row of W
     weights = sum(float(q.sum()) * s for q, s in zip(p, sizes, strict=True))

@@ -17,6 +17,7 @@ from sklearn_l0.training import (
     EarlyStopping,
     GridRetirement,
     History,
+    ParameterAveraging,
     Policy,
     TrainingDivergedError,
     mean_over_batches,
@@ -180,3 +181,33 @@ def test_history_joins_and_picks_members():
     grid = History(2, [[[1.0, 2.0]], [[3.0, 4.0]]], [[[5, 6]], [[7, 8]]])
     member = grid.member((0, 1))
     assert member.loss_curve == [2.0, 4.0] and member.n_open_curve == [6, 8]
+
+
+class ParamRecorder(Policy):
+    """Records the parameters after every optimizer step."""
+
+    def begin(self, run):
+        self.steps = []
+
+    def after_step(self, run):
+        self.steps.append([p.detach().clone() for p in run.module.parameters()])
+
+
+def test_parameter_averaging_ends_with_the_moving_average_of_the_steps():
+    data = _problem()
+    layer = _layer()
+    recorder, decay = ParamRecorder(), 0.8
+    _fit(
+        layer,
+        data,
+        batch_size=50,
+        max_iter=3,
+        n_iter_no_change=3,
+        policies=[Convergence(), recorder, ParameterAveraging(decay)],
+    )
+    average = recorder.steps[0]  # the first step's parameters start the average
+    for step in recorder.steps[1:]:
+        average = [decay * a + (1 - decay) * p for a, p in zip(average, step, strict=True)]
+    for param, expected in zip(layer.parameters(), average, strict=True):
+        torch.testing.assert_close(param.detach(), expected)
+    assert not torch.equal(layer.weight.detach(), recorder.steps[-1][0])

@@ -17,6 +17,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from .nn.compaction import compact
 from .nn.layers import L0Linear
 
 ACTIVATIONS = {
@@ -130,18 +131,21 @@ class GatedMLP(nn.Module):
         features whose gate is open, and per layer a weight matrix of shape
         ``(n_kept_inputs, n_kept_outputs)`` (gates folded in) and a bias. A
         hidden unit is removed when the gate on it in the next layer is
-        closed; the compact network computes exactly what the gated network
-        computes in eval mode, on centered inputs (a first-layer
+        closed (:func:`sklearn_l0.nn.compact`); the compact network computes
+        what the gated network computes in eval mode, on centered inputs (a first-layer
         ``input_offset`` is left for the caller to fold in with the rest of
         the standardization).
         """
-        keeps = [layer.gate.deterministic() > 0 for layer in self.layers]
-        keeps.append(torch.ones(self.layers[-1].out_features, dtype=torch.bool))
-        coefs, intercepts = [], []
-        for i, layer in enumerate(self.layers):
-            rows, cols = keeps[i].cpu(), keeps[i + 1].cpu()
-            weight = layer.effective_weight().double().cpu()[rows][:, cols]
-            bias = layer.bias.detach().double().cpu()[cols]
-            coefs.append(weight.numpy())
-            intercepts.append(bias.numpy())
-        return keeps[0].cpu().numpy(), coefs, intercepts
+        first = self.layers[0]
+        chain = [m for layer in self.layers[:-1] for m in (layer, self.activation)]
+        offset, first.input_offset = first.input_offset, None  # the caller folds it in
+        try:
+            plain = compact(nn.Sequential(*chain, self.layers[-1]))
+        finally:
+            first.input_offset = offset
+        kept = (first.gate.deterministic() > 0).cpu().numpy()
+        dense = [m for m in plain if isinstance(m, nn.Linear)]
+        coefs = [m.weight.detach().T.double().cpu().numpy() for m in dense]
+        intercepts = [m.bias.detach().double().cpu().numpy() for m in dense]
+        coefs[0] = coefs[0][kept]  # the estimators select the input columns themselves
+        return kept, coefs, intercepts

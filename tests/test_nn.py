@@ -248,8 +248,8 @@ def test_penalty_counts_weights_or_gates_and_differentiates():
     ]
     sizes = [25 + 1, 8 * 25 + 1, 32, 10]  # a filter and its bias; a row of W
     weights = sum(float(q.sum()) * s for q, s in zip(p, sizes, strict=True))
-    assert float(l0_penalty(net)) == pytest.approx(weights, rel=1e-5)
-    assert float(l0_penalty(net, count="gates")) == pytest.approx(
+    assert float(l0_penalty(net).detach()) == pytest.approx(weights, rel=1e-5)
+    assert float(l0_penalty(net, count="gates").detach()) == pytest.approx(
         sum(float(q.sum()) for q in p), rel=1e-5
     )
     penalty = l0_penalty(net, weight_decay=0.1)
@@ -266,9 +266,9 @@ def test_penalty_counts_weights_or_gates_and_differentiates():
 def test_penalty_decreases_when_gates_close():
     torch.manual_seed(0)
     net = _mlp()
-    before = float(l0_penalty(net))
+    before = float(l0_penalty(net).detach())
     _close_some(net, fraction=0.5)
-    assert float(l0_penalty(net)) < before
+    assert float(l0_penalty(net).detach()) < before
 
 
 def test_expected_flops_of_plain_and_gated_layers():
@@ -318,3 +318,19 @@ def test_l0linear_matches_nn_linear_arguments_and_initialisation_bound():
     assert conv.weight.shape == (5, 3, 3, 1) and isinstance(conv, nn.Conv2d)
     with pytest.raises(ValueError, match="droprate_init"):
         L0Linear(3, 2, droprate_init=1.0)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_cuda_training_noise_and_compaction():
+    torch.manual_seed(0)
+    net = _cnn().cuda().train()
+    before = torch.cuda.get_rng_state()
+    out = net(torch.randn(4, 1, 28, 28, device="cuda"))
+    (out.square().mean() + 1e-3 * l0_penalty(net)).backward()
+    assert torch.equal(torch.cuda.get_rng_state(), before)
+    assert all(m.gate.generator.device.type == "cuda" for m in net if hasattr(m, "gate"))
+    _close_some(net)
+    x = torch.randn(8, 1, 28, 28, device="cuda")
+    plain = compact(net.eval())
+    assert next(plain.parameters()).is_cuda
+    torch.testing.assert_close(plain(x), net(x), atol=1e-5, rtol=1e-4)

@@ -81,6 +81,13 @@ def main(argv=None) -> None:
         "--n-train", type=int, default=None, help="stratified subsample of the training set"
     )
     parser.add_argument("--config", choices=["shared", "separate", "both"], default="both")
+    parser.add_argument(
+        "--c",
+        nargs=2,
+        type=float,
+        metavar=("C_IN", "C_H"),
+        help="run one configuration of your own: lambda = C_IN/N (inputs), C_H/N (hidden)",
+    )
     parser.add_argument("--lr", type=float, default=0.001, help="Adam step (paper: 0.001)")
     parser.add_argument("--batch-size", type=int, default=100, help="paper: 100")
     parser.add_argument(
@@ -110,6 +117,9 @@ def main(argv=None) -> None:
         )
     n = len(y_train)
     configs = ["shared", "separate"] if args.config == "both" else [args.config]
+    if args.c is not None:
+        CONFIGS["custom"] = {"c": tuple(args.c), "paper_arch": "-", "paper_err": "-"}
+        configs = ["custom"]
 
     print(
         f"MNIST {n} train / {len(y_test)} test, 784-{'-'.join(map(str, HIDDEN))}-10, "

@@ -99,6 +99,14 @@ def main(argv=None) -> None:
     parser.add_argument(
         "--standardize", action="store_true", help="standardize the pixels (paper: no)"
     )
+    parser.add_argument(
+        "--init",
+        choices=["uniform", "kaiming-normal"],
+        default="uniform",
+        help="initial weights: the library's (uniform in +-1/sqrt(fan-in)), or the "
+        "reference code's Kaiming-normal (std sqrt(2/fan-in)); an experiment: the "
+        "estimator has no such option, the script replaces L0Linear.reset_parameters",
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--data", type=Path, default=MNIST_DATA, help="folder of the IDX files")
     parser.add_argument("--verbose", type=int, default=0, help="1: per-epoch progress bar")
@@ -107,6 +115,21 @@ def main(argv=None) -> None:
     import torch
 
     from sklearn_l0 import L0MLPClassifier
+
+    if args.init == "kaiming-normal":
+        import math
+
+        from sklearn_l0.nn import L0Linear
+
+        @torch.no_grad()
+        def kaiming_normal(layer, generator=None):
+            std = math.sqrt(2.0 / layer.in_features)
+            noise = torch.randn(layer.weight.shape, generator=generator, device=layer.weight.device)
+            layer.weight.copy_(noise * std)
+            if layer.bias is not None:
+                layer.bias.zero_()
+
+        L0Linear.reset_parameters = kaiming_normal
 
     X_train, y_train, X_test, y_test = load_mnist(args.data)
     if args.n_train is not None and args.n_train < len(y_train):
@@ -125,7 +148,7 @@ def main(argv=None) -> None:
         f"MNIST {n} train / {len(y_test)} test, 784-{'-'.join(map(str, HIDDEN))}-10, "
         f"{args.epochs} epochs, batch {args.batch_size}, Adam lr {args.lr}, "
         f"weight_decay {args.weight_decay}, ema_decay {args.ema or None}, "
-        f"standardize {args.standardize}, seed {args.seed}"
+        f"standardize {args.standardize}, init {args.init}, seed {args.seed}"
     )
     print(
         f"python {platform.python_version()}, torch {torch.__version__}, "

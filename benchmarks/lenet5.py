@@ -108,6 +108,9 @@ def main(argv=None) -> None:
     parser.add_argument("--epochs", type=int, default=200, help="most epochs (paper: 200)")
     parser.add_argument("--minutes", type=float, default=None, help="training time budget")
     parser.add_argument("--config", choices=list(CONFIGS), default="shared")
+    parser.add_argument(
+        "--c", nargs=4, type=float, help="lambdas of your own: c / N for each of the 4 layers"
+    )
     parser.add_argument("--lr", type=float, default=0.001)
     parser.add_argument(
         "--gate-lr",
@@ -139,6 +142,9 @@ def main(argv=None) -> None:
     Xt = torch.as_tensor(X_test).view(-1, 1, 28, 28).to(device)
     yt = torch.as_tensor(y_test).to(device)
     n = len(y)
+    if args.c is not None:
+        CONFIGS["custom"] = {"c": tuple(args.c), "paper": "-"}
+        args.config = "custom"
     lambdas = [c / n for c in CONFIGS[args.config]["c"]]
     print(
         f"LeNet-5-Caffe, MNIST {n} train / {len(yt)} test, config {args.config} "

@@ -266,16 +266,14 @@ class _L0MLP(L0BaseEstimator):
     ):
         sizes = self._hidden_sizes()
         fan_outs = [*sizes, n_outputs]  # weights switched by a gate on each layer's inputs
+        priced = [m if self.price_per == "weight" else 1 for m in fan_outs]  # per gate
         if isinstance(self.alpha, str):  # a criterion prices weights, in mean-loss units
             l0 = [strength(m / self._loss_units(n_outputs)) for m in fan_outs]
         else:
-            l0 = [strength(m) for m in fan_outs]
-        per_weight = [m if self.price_per == "weight" else 1 for m in fan_outs]
-        if not isinstance(self.alpha, str):
-            l0 = [a * m for a, m in zip(l0, per_weight, strict=True)]
+            l0 = [self.alpha * m for m in priced]
         hidden = self._hidden_alphas(len(sizes))
         if hidden is not None:
-            l0[1:] = [a * m for a, m in zip(hidden, per_weight[1:], strict=True)]
+            l0[1:] = [a * m for a, m in zip(hidden, priced[1:], strict=True)]
         module = GatedMLP(
             [n_features, *sizes, n_outputs],
             activation=self.activation,

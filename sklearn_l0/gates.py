@@ -34,7 +34,7 @@ GAMMA = -0.1
 ZETA = 1.1
 """Upper end of the stretched interval (paper's default)."""
 LOG_ALPHA_RANGE = (math.log(1e-2), math.log(1e2))
-"""Range ``log_alpha`` is clamped to after every step, as the authors do."""
+"""Range of ``log_alpha``, clamped before each training-mode draw (the authors: after each step)."""
 _EPS = 1e-6
 
 
@@ -309,7 +309,7 @@ class HardConcreteGate(nn.Module):
 
     @torch.no_grad()
     def constrain_(self) -> None:
-        """Clamp ``log_alpha`` to :data:`LOG_ALPHA_RANGE` (the loop does it after every step)."""
+        """Clamp ``log_alpha`` to :data:`LOG_ALPHA_RANGE` (done before every training-mode draw)."""
         self.log_alpha.clamp_(*LOG_ALPHA_RANGE)
 
     def freeze(self, mask: torch.Tensor | None) -> None:

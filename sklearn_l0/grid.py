@@ -148,6 +148,7 @@ class GatedLinearStack(nn.Module):
         weight = self.weight.reshape(-1, n_in, n_out)
         scale, shift = self._rows["scale"], self._rows["shift"]
         if self.training:
+            gate.constrain_()  # as HardConcreteGate.values does before drawing
             noise = logistic_noise(
                 gate.n_gates, generator=gate.noise_generator(), device=x.device, dtype=weight.dtype
             )

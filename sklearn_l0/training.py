@@ -391,7 +391,7 @@ def train(
     module.train()
     try:
         for epoch in range(max_iter):
-            epoch_obj[epoch % window] = _epoch(run, policies, penalizing, gates, generator, shuffle)
+            epoch_obj[epoch % window] = _epoch(run, policies, penalizing, generator, shuffle)
             run.history.n_iter = epoch + 1
             if run.history.n_iter % window and run.history.n_iter != max_iter:
                 continue
@@ -424,7 +424,7 @@ def train(
     return run.history, optimizer
 
 
-def _epoch(run: Run, policies, penalizing, gates, generator, shuffle: bool) -> torch.Tensor:
+def _epoch(run: Run, policies, penalizing, generator, shuffle: bool) -> torch.Tensor:
     """One pass over the data: an optimizer step per batch. Returns the mean objective.
 
     ``penalizing``: the policies that add a term to the objective (the others are skipped).
@@ -438,8 +438,6 @@ def _epoch(run: Run, policies, penalizing, gates, generator, shuffle: bool) -> t
             objective = objective + policy.penalty()
         objective.sum().backward()  # independent models: the sum separates
         optimizer.step()
-        for gate in gates:
-            gate.constrain_()
         for policy in policies:
             policy.after_step(run)
         total, n_batches = total + objective.detach(), n_batches + 1

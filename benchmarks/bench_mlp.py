@@ -268,8 +268,8 @@ class LassoNetMethod(_Standardized):
 class STGMethod(_Standardized):
     name = STG_NAME
 
-    def __init__(self, cls):
-        self.cls = cls
+    def __init__(self, cls, lam=STG_LAM):
+        self.cls, self.lam = cls, lam
 
     def fit(self, X, y, hidden, clf, seed):
         Xs, ys = self._scale(X, y, clf)
@@ -285,7 +285,7 @@ class STGMethod(_Standardized):
             batch_size=100,
             feature_selection=True,
             sigma=0.5,
-            lam=STG_LAM,
+            lam=self.lam,
             random_state=seed,
             device="cpu",
         )

@@ -5,8 +5,9 @@ Which pixels does a sparse network need to read digits?
 The 8x8 handwritten digits (1797 images, 10 classes, bundled with
 scikit-learn) with 200 columns of Gaussian noise appended: 264 features, of
 which only pixels carry information. An :class:`~sklearn_l0.L0MLPClassifier`
-with one hidden layer of 64 units gates every input feature and every hidden
-unit. The selected features are drawn back onto the 8x8 grid.
+with one hidden layer of 64 units gates every input feature (its hidden units
+are all kept: ``hidden_alpha`` is 0 by default). The selected features are
+drawn back onto the 8x8 grid.
 """
 
 # %%

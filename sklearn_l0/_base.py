@@ -32,6 +32,7 @@ from .data import (
     to_device,
     validate_fit_data,
 )
+from .gates import HardConcreteGate
 from .groups import FeatureGroups, resolve_groups
 from .refit import refit_on_support
 from .search import polish_support
@@ -82,7 +83,8 @@ class L0BaseEstimator(DocLinkMixin, BaseEstimator):
     - the properties ``_center_X`` (center X before training), ``_standardizes``
       (standardize X at all), ``_ema_decay`` (train with
       :class:`~sklearn_l0.training.ParameterAveraging`, or None), ``_refits``
-      (refit on the support after training) and ``_validation_fraction``
+      (refit on the support after training), ``_fine_tunes`` (train the weights
+      once more with every gate frozen, see ``_fine_tune``) and ``_validation_fraction``
       (rows held out for early stopping, or None), and
       ``_searches_support(n_select, target)`` (polish the support by local search).
 
@@ -159,6 +161,10 @@ class L0BaseEstimator(DocLinkMixin, BaseEstimator):
         return False
 
     @property
+    def _fine_tunes(self) -> bool:
+        return False
+
+    @property
     def _validation_fraction(self) -> float | None:
         return None
 
@@ -231,6 +237,8 @@ class L0BaseEstimator(DocLinkMixin, BaseEstimator):
                 optimizer = self._select_count(
                     module, target, data, n_select, history, options, common
                 )
+            if not incremental and self._fine_tunes and history.converged:
+                history.extend(self._fine_tune(module, target, data, options, common))
             if not incremental and self._searches_support(n_select, target):
                 polish_support(
                     module.feature_layer,
@@ -366,11 +374,34 @@ class L0BaseEstimator(DocLinkMixin, BaseEstimator):
         mask = torch.zeros_like(layer.gate.log_alpha)
         mask[torch.as_tensor(chosen, device=mask.device)] = 1.0
         layer.gate.freeze(mask)
-        if not self._refits:
+        if not self._refits and not self._fine_tunes:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", ConvergenceWarning)
                 train(module, target.loss_fn, data, generator=common["generator"], **options)
         return optimizer
+
+    def _pruned_cause(self) -> tuple[str, str]:
+        """What closed every feature, and the remedy (for :func:`warn_if_all_pruned`)."""
+        return f"alpha={self.alpha}", "Lower alpha to keep features."
+
+    def _fine_tune(self, module, target, data, options, common) -> History:
+        """Train the weights with every gate frozen at its test-time value.
+
+        Training with sampled gates leaves the weights fitted to noisy inputs
+        and hidden units; once the gates have settled (training converged:
+        not after ``max_iter`` ended it, with a warning), the network the model
+        will use (the test-time one, closed gates at exactly zero) is trained
+        on its own, at a tenth of the step, until the stopping rule holds (a
+        phase of at most ``max_iter`` epochs, as the count's phase is).
+        """
+        for gate in (m for m in module.modules() if isinstance(m, HardConcreteGate)):
+            if gate.frozen_mask is None:
+                gate.freeze_at_test_values()
+        tuned = {**options, "learning_rate": options["learning_rate"] / 10}
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)  # the gates have converged
+            more, _ = train(module, target.loss_fn, data, generator=common["generator"], **tuned)
+        return more
 
     def _export_fitted(self, module, x_std, target, refitted, history, features) -> None:
         """Set every fitted attribute from the trained module and its history.
@@ -384,7 +415,8 @@ class L0BaseEstimator(DocLinkMixin, BaseEstimator):
             proba = gate.to_columns(gate.learned_prob_nonzero())
         self.gate_open_proba_ = proba.double().cpu().numpy()
         self.groups_ = features.labels
-        self.group_support_ = gate.is_open().cpu().numpy()
+        # (a network whose hidden layer lost every unit keeps no feature, open gates or not)
+        self.group_support_ = gate.is_open().cpu().numpy() & bool(self.support_.any())
         self.alpha_ = float(layer.l0)
         self.n_iter_ = history.n_iter
         self.loss_curve_ = np.asarray(history.loss_curve)
@@ -403,7 +435,7 @@ class L0BaseEstimator(DocLinkMixin, BaseEstimator):
             "x_std": x_std,
             "target": target.encoding(),
         }
-        warn_if_all_pruned(self.support_, f"alpha={self.alpha}", "Lower alpha to keep features.")
+        warn_if_all_pruned(self.support_, *self._pruned_cause())
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -313,9 +313,14 @@ class HardConcreteGate(nn.Module):
         self.log_alpha.clamp_(*LOG_ALPHA_RANGE)
 
     def freeze(self, mask: torch.Tensor | None) -> None:
-        """Fix the gates to ``mask`` (0/1 floats, one per gate), or unfreeze with ``None``."""
+        """Fix the gates to ``mask`` (values in [0, 1], one per gate), or unfreeze with ``None``."""
         self.frozen_mask = None if mask is None else mask.to(self.log_alpha)
         self.log_alpha.requires_grad_(mask is None)
+
+    def freeze_at_test_values(self) -> None:
+        """Fix every gate at its test-time value: no more noise, closed gates stay at zero."""
+        with torch.no_grad():
+            self.freeze(self._deterministic_gates().clone())
 
     def extra_repr(self) -> str:
         return (

@@ -88,6 +88,7 @@ class GatedMLP(nn.Module):
                 l2=l2,
                 input_offset=input_offset if i == 0 else None,
                 droprate_init=input_drop_rate if i == 0 else hidden_drop_rate,
+                gated=i == 0 or l0[i] > 0,  # a free hidden unit needs no gate
                 **(first if i == 0 else {}),
                 **gate_kwargs,
             )
@@ -109,7 +110,7 @@ class GatedMLP(nn.Module):
 
     def open_mask(self) -> torch.Tensor:
         """Test-time open gates of every layer (features, then hidden units), concatenated."""
-        return torch.cat([layer.open_mask() for layer in self.layers])
+        return torch.cat([m for layer in self.layers if (m := layer.open_mask()) is not None])
 
     def reset_parameters(self, generator: torch.Generator | None = None) -> None:
         for layer in self.layers:

@@ -29,17 +29,20 @@ _MLP_PARAMS_DOC = (
         Number of units in each hidden layer, before pruning.
     activation : {"relu", "tanh", "logistic", "identity"}, default="relu"
         Hidden-layer activation.
-    alpha : float or {"aic", "bic", "ebic"}, default=0.01
+    alpha : float, default=0.03
         L0 strength on the input features (the paper's lambda): the price of
         keeping one feature, in units of the data loss (mean squared error on
         the standardized target for regression, mean log-loss in nats for
-        classification), exactly as for the linear estimators. The penalty
-        counts features (one gate per feature), not weights. With
-        ``"aic"``, ``"bic"`` or ``"ebic"`` every gate (feature or hidden
-        unit) instead costs ``c / (2 n)`` per weight it switches off (its
-        fan-out, the paper's group size), and regression uses the
-        profiled Gaussian likelihood ``0.5 * log(MSE)``; see
-        :class:`L0Regressor` for ``c``.
+        classification), as for the linear estimators. The penalty counts
+        features (one gate per feature), not weights (see ``price_per``).
+        Choose it by cross-validation (``GridSearchCV`` over a log grid such
+        as ``[0.003, 0.01, 0.03, 0.1]``), or set ``n_features_to_select``.
+        The information criteria of the linear models (``"aic"``, ``"bic"``,
+        ``"ebic"``) are not accepted: they count one parameter per
+        coefficient, and a network has no such count (counting a feature's
+        weights closed every feature of the breast cancer and digits data;
+        counting one per output kept every noise feature of the interaction
+        tasks).
     n_features_to_select : int, float or None, default=None
         If set, train to keep exactly this many input features (a float in
         (0, 1) is a fraction): the input L0 strength becomes a Lagrange
@@ -49,23 +52,25 @@ _MLP_PARAMS_DOC = (
 """
     + GROUPS_DOC
     + """\
-    hidden_alpha : float, array-like of float or None, default=None
+    hidden_alpha : float, array-like of float or None, default=0.0
         L0 strength on the hidden units, per unit, in the same loss units;
-        a sequence gives one strength per hidden layer. None uses ``alpha``
-        (the paper's shared lambda); set it apart to tune layers separately
-        (the paper's "lambda sep." runs). Raise it to shrink
-        the network (structured pruning; a compact network also overfits
-        less and selects features more cleanly); 0 keeps every unit. With
-        several hidden layers a smaller value (e.g. ``alpha / 3``) avoids
-        starving the network of units.
+        a sequence gives one strength per hidden layer. The default 0 keeps
+        every hidden unit and leaves the hidden layers ungated: the network
+        selects features at its full width. Pricing units from the start
+        can close them before the network has learned what the features do
+        (on pure-interaction tasks a price shared with the features
+        collapsed the hidden layers to a few units and lost half of the
+        true features; ``benchmarks/bench_interactions.py``). Set it above 0
+        to shrink the network as well (structured pruning: a compact,
+        faster network). None uses ``alpha`` (the paper's shared lambda); a
+        sequence tunes layers separately (the paper's "lambda sep." runs).
     price_per : {"gate", "weight"}, default="gate"
         What a numeric ``alpha`` (and ``hidden_alpha``) prices. ``"gate"``:
         every open gate costs ``alpha``, so a feature costs the same however
         wide the first layer is. ``"weight"``: every weight a gate switches
         costs ``alpha``, so a gate costs ``alpha`` times its fan-out (an input
         feature ``hidden_layer_sizes[0]`` times ``alpha``): the paper's
-        lambda, e.g. ``alpha=0.1 / n_samples`` for its MNIST network. The
-        criteria ``"aic"``, ``"bic"`` and ``"ebic"`` always price weights.
+        lambda, e.g. ``alpha=0.1 / n_samples`` for its MNIST network.
     weight_decay : float, default=1e-4
         Strength of the paper's expected L2 penalty under the gates,
         ``weight_decay / 2 * sum_j P(z_j != 0) * ||w_j||^2`` per layer.
@@ -87,8 +92,13 @@ _MLP_PARAMS_DOC = (
     learning_rate_init : float, default=0.01
         Step size of the Adam optimizer.
     max_iter : int, default=1000
-        Maximum number of epochs. Most fits stop earlier, on the stopping
-        rule (on the XOR and Friedman benchmarks, after 200 to 650 epochs).
+        Maximum number of epochs of each phase of training: the training of
+        weights and gates, then (with ``n_features_to_select``) the phase
+        that meets the count, then the fine-tuning of the weights with every
+        gate frozen at its test-time value (at a tenth of the step; only once
+        the gates have settled, and not with ``early_stopping`` or
+        ``ema_decay``). ``n_iter_`` counts the epochs of all phases. Most
+        phases stop earlier, on the stopping rule.
     tol : float, default=1e-4
         Tolerance of the stopping rule.
     n_iter_no_change : int, default=10
@@ -123,9 +133,8 @@ _MLP_PARAMS_DOC = (
 _MLP_ATTRS_DOC = (
     """
     alpha_ : float
-        The L0 strength per input feature that was used (``alpha``, the
-        criterion's price, or the final multiplier with
-        ``n_features_to_select``).
+        The L0 strength per input feature that was used (``alpha``, or the
+        final multiplier with ``n_features_to_select``).
     support_ : ndarray of shape (n_features_in_,), dtype=bool
         Input features kept by the first layer's gates.
     gate_open_proba_ : ndarray of shape (n_features_in_,)
@@ -188,11 +197,11 @@ class _L0MLP(L0BaseEstimator):
         hidden_layer_sizes=(100,),
         activation: str = "relu",
         *,
-        alpha: float | str = 0.01,
+        alpha: float = 0.03,
         n_features_to_select: int | float | None = None,
         groups=None,
         penalty_factor=None,
-        hidden_alpha: float | None = None,
+        hidden_alpha: float | None = 0.0,
         price_per: str = "gate",
         weight_decay: float = 1e-4,
         standardize: bool = True,
@@ -248,7 +257,7 @@ class _L0MLP(L0BaseEstimator):
         return [int(s) for s in sizes]
 
     def _hidden_alphas(self, n_hidden: int) -> list[float] | None:
-        """``hidden_alpha`` as one number per hidden layer, or None (priced like features)."""
+        """``hidden_alpha`` as one number per hidden layer, or None (shared with the features)."""
         if self.hidden_alpha is None:
             return None
         alphas = np.asarray(self.hidden_alpha, dtype=float)
@@ -265,12 +274,17 @@ class _L0MLP(L0BaseEstimator):
         self, n_features, n_outputs, generator, input_offset, strength, feature_options
     ):
         sizes = self._hidden_sizes()
+        if isinstance(self.alpha, str):
+            raise ValueError(
+                f"alpha={self.alpha!r}: the information criteria are for the linear models "
+                "(L0Regressor, L0Classifier), where a feature adds one coefficient per "
+                "output; a network has no such count. Choose alpha by cross-validation, "
+                "e.g. GridSearchCV(est, {'alpha': [0.003, 0.01, 0.03, 0.1]}), or set "
+                "n_features_to_select."
+            )
         fan_outs = [*sizes, n_outputs]  # weights switched by a gate on each layer's inputs
         priced = [m if self.price_per == "weight" else 1 for m in fan_outs]  # per gate
-        if isinstance(self.alpha, str):  # a criterion prices weights, in mean-loss units
-            l0 = [strength(m / self._loss_units(n_outputs)) for m in fan_outs]
-        else:
-            l0 = [self.alpha * m for m in priced]
+        l0 = [self.alpha * m for m in priced]
         hidden = self._hidden_alphas(len(sizes))
         if hidden is not None:
             l0[1:] = [a * m for a, m in zip(hidden, priced[1:], strict=True)]
@@ -292,6 +306,11 @@ class _L0MLP(L0BaseEstimator):
         return self.standardize
 
     @property
+    def _fine_tunes(self) -> bool:
+        # early stopping and averaging choose the final parameters themselves
+        return not self.early_stopping and self.ema_decay is None
+
+    @property
     def _ema_decay(self) -> float | None:
         if self.ema_decay is not None and self.early_stopping:
             raise ValueError(
@@ -299,6 +318,16 @@ class _L0MLP(L0BaseEstimator):
                 "average, or the best-scoring ones); set one of them."
             )
         return self.ema_decay
+
+    def _pruned_cause(self) -> tuple[str, str]:
+        if 0 in self.hidden_layer_sizes_:
+            layer = self.hidden_layer_sizes_.index(0) + 1
+            return (
+                f"hidden_alpha={self.hidden_alpha!r} closed every unit of hidden layer {layer} "
+                "and so",
+                "Lower hidden_alpha (0 keeps every unit).",
+            )
+        return super()._pruned_cause()
 
     def _loss_units(self, n_outputs: int) -> int:
         """Outputs the loss is averaged over (regression) or 1 (classification)."""
@@ -330,6 +359,9 @@ class _L0MLP(L0BaseEstimator):
         else:
             y_scale, y_mean, self._y_1d = target.y_std.scale, target.y_std.mean, target.y_1d
         kept, coefs, intercepts = module.compact()
+        if any(c.shape[1] == 0 for c in coefs[:-1]):  # a hidden layer lost every unit:
+            kept = np.zeros_like(kept)  # the output no longer depends on any feature
+            coefs[0] = coefs[0][:0]
         # Fold the input standardization into the first layer, the target's into the last.
         mean, scale = x_std.mean[kept], x_std.scale[kept]
         coefs[0] = coefs[0] / scale[:, None]
@@ -415,7 +447,7 @@ class L0MLPRegressor(RegressorOutputMixin, MultiOutputMixin, RegressorMixin, _L0
             y,
             sample_weight,
             center=True,
-            profiled=isinstance(self.alpha, str),
+            profiled=False,  # no criterion for networks
             y_std=None if like is None else like.y_std,
         )
 
@@ -463,12 +495,12 @@ class L0MLPClassifier(ClassWeightMixin, LogitClassifierMixin, ClassifierMixin, _
         hidden_layer_sizes=(100,),
         activation: str = "relu",
         *,
-        alpha: float | str = 0.01,
+        alpha: float = 0.03,
         n_features_to_select: int | float | None = None,
         groups=None,
         penalty_factor=None,
         class_weight=None,
-        hidden_alpha: float | None = None,
+        hidden_alpha: float | None = 0.0,
         price_per: str = "gate",
         weight_decay: float = 1e-4,
         standardize: bool = True,

@@ -84,7 +84,8 @@ class History:
         return History(self.n_iter, pick(self.loss_curve), pick(self.n_open_curve))
 
     def extend(self, later: History) -> History:
-        """This history followed by ``later`` (a continued run)."""
+        """This history followed by ``later`` (a continued run; its ``converged`` holds)."""
+        self.converged = later.converged
         self.n_iter += later.n_iter
         self.loss_curve += later.loss_curve
         self.n_open_curve += later.n_open_curve

@@ -117,10 +117,11 @@ def test_n_features_to_select_mlp_xor(k):
         assert exact >= 4, f"exact support on {exact}/5 seeds"
 
 
-def test_bic_on_mlp_xor():
-    X, y, truth = make_nonlinear_classification(2000, 100, random_state=0)
-    clf = _quiet(L0MLPClassifier((32,), alpha="bic", random_state=0), X, y)
-    np.testing.assert_array_equal(clf.support_, truth)
+@pytest.mark.parametrize("criterion", ["aic", "bic", "ebic"])
+def test_criteria_on_networks_are_refused_with_the_way_out(criterion):
+    X, y, _ = make_nonlinear_classification(200, 10, random_state=0)
+    with pytest.raises(ValueError, match=r"linear models.*GridSearchCV.*n_features_to_select"):
+        L0MLPClassifier((8,), alpha=criterion).fit(X, y)
 
 
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")

@@ -208,3 +208,61 @@ def test_ema_decay_ends_with_averaged_parameters_and_refuses_early_stopping():
     assert averaged.coef_.shape != raw.coef_.shape or not np.allclose(averaged.coef_, raw.coef_)
     with pytest.raises(ValueError, match="ema_decay and early_stopping"):
         L0MLPClassifier(ema_decay=0.99, early_stopping=True).fit(X, y)
+
+
+def test_default_fit_ends_with_settled_gates_on_breast_cancer():
+    """The default network stops once its gates have settled: training on (warm start)
+    moves no feature in or out, on every seed (seeds pick different ones of the
+    near-duplicate 'worst radius / perimeter / area' columns, so supports may differ)."""
+    from sklearn.datasets import load_breast_cancer
+
+    X, y = load_breast_cancer(return_X_y=True)
+    for seed in range(3):
+        clf = L0MLPClassifier(random_state=seed, device="cpu", warm_start=True).fit(X, y)
+        first = clf.support_.copy()
+        assert 0 < first.sum() < X.shape[1]
+        clf.fit(X, y)
+        np.testing.assert_array_equal(clf.support_, first, err_msg=f"seed {seed}")
+
+
+def _interactions(n, p, seed):
+    """y = 1[x0 x1 + x2 x3 > 0]: no feature has a marginal effect."""
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, p))
+    return X, (X[:, 0] * X[:, 1] + X[:, 2] * X[:, 3] > 0).astype(int)
+
+
+def test_pure_interactions_are_recovered_with_a_count_and_by_default():
+    X, y = _interactions(2000, 40, seed=0)
+    truth = np.arange(40) < 4
+    for params in (dict(n_features_to_select=4), dict()):
+        clf = L0MLPClassifier((32, 16), random_state=0, device="cpu", **params).fit(X, y)
+        np.testing.assert_array_equal(clf.support_, truth, err_msg=str(params))
+        assert clf.hidden_layer_sizes_ == (32, 16)  # no hidden unit priced by default
+        assert clf.score(X, y) > 0.95
+
+
+def test_default_network_keeps_every_hidden_unit_when_it_keeps_a_feature():
+    for seed in range(2):
+        X, y, _ = make_nonlinear_classification(600, 20, random_state=seed)
+        clf = _quiet_fit(L0MLPClassifier((16, 8), random_state=seed, device="cpu"), X, y)
+        assert clf.support_.any()
+        assert clf.hidden_layer_sizes_ == (16, 8)
+        X, y = make_friedman1(n_samples=600, n_features=20, random_state=seed)
+        reg = _quiet_fit(L0MLPRegressor((16, 8), random_state=seed, device="cpu"), X, y)
+        assert reg.support_.any()
+        assert reg.hidden_layer_sizes_ == (16, 8)
+
+
+def test_a_hidden_layer_without_units_keeps_no_feature_and_warns():
+    from sklearn_l0 import AllFeaturesPrunedWarning
+
+    X, y, _ = make_nonlinear_classification(500, 10, random_state=0)
+    clf = L0MLPClassifier((8, 8), alpha=0.001, hidden_alpha=[0.0, 5.0], random_state=0)
+    with pytest.warns(AllFeaturesPrunedWarning, match="hidden layer 2.*Lower hidden_alpha"):
+        clf.fit(X, y)
+    assert clf.hidden_layer_sizes_ == (8, 0)
+    assert not clf.support_.any() and not clf.group_support_.any()
+    assert not clf.coef_.any()
+    proba = clf.predict_proba(X)
+    np.testing.assert_allclose(proba, np.broadcast_to(proba[0], proba.shape))

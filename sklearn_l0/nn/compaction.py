@@ -14,6 +14,7 @@ computes in eval mode, with fewer parameters and FLOPs.
 from __future__ import annotations
 
 import copy
+import warnings
 
 import torch
 from torch import nn
@@ -225,22 +226,24 @@ def _sliced(layer, kept_in, const_in, kept_out) -> nn.Module:
             b = shift if b is None else b + shift
         w = per_unit[:, kept_in].reshape(w.shape[0], -1, *w.shape[2:])
     w, b = w[kept_out], None if b is None else b[kept_out]
-    if isinstance(layer, nn.Conv2d):
-        plain = nn.Conv2d(
-            w.shape[1],
-            w.shape[0],
-            layer.kernel_size,
-            stride=layer.stride,
-            padding=layer.padding,
-            dilation=layer.dilation,
-            bias=b is not None,
-            device=w.device,
-            dtype=w.dtype,
-        )
-    else:
-        plain = nn.Linear(
-            w.shape[1], w.shape[0], bias=b is not None, device=w.device, dtype=w.dtype
-        )
+    with warnings.catch_warnings():  # a layer left with no unit is built empty, on purpose
+        warnings.filterwarnings("ignore", "Initializing zero-element tensors", UserWarning)
+        if isinstance(layer, nn.Conv2d):
+            plain = nn.Conv2d(
+                w.shape[1],
+                w.shape[0],
+                layer.kernel_size,
+                stride=layer.stride,
+                padding=layer.padding,
+                dilation=layer.dilation,
+                bias=b is not None,
+                device=w.device,
+                dtype=w.dtype,
+            )
+        else:
+            plain = nn.Linear(
+                w.shape[1], w.shape[0], bias=b is not None, device=w.device, dtype=w.dtype
+            )
     plain.weight.copy_(w)
     if b is not None:
         plain.bias.copy_(b)

@@ -1,0 +1,295 @@
+"""Pure interactions (issue 12): L0MLPClassifier against STG, LassoNet and an oracle MLP.
+
+Binary labels from interaction terms that no single feature shows: every
+column of X is standard normal and independent, the label is
+``1[s(X) > 0]`` with ``s`` a sum of products in which every factor of a true
+feature is odd, so ``P(y = 1 | x_j) = 1/2`` for every feature alone
+(no marginal effect; a linear or univariate screen sees nothing). A fresh
+data set per seed; two thirds train, one third test.
+
+Families (``k`` true features among ``p``):
+
+- ``prod``: ``x0 x1 + x2 x3``; n = 3000, p = 60;
+- ``prod p=100``: the same with n = 2000, p = 100 (fewer rows, more noise);
+- ``odd``: ``tanh(2 x0) x1 + sin(2 x2) x3``; n = 3000, p = 60;
+- ``three-way``: ``x0 x1 x2 + x3 x4``; n = 5000, p = 40.
+
+Methods, all with hidden layers (64, 32), ReLU, on the same split:
+
+- ``L0 grid``: ``GridSearchCV(L0MLPClassifier((64, 32), random_state=seed),
+  {"alpha": [0.003, 0.01, 0.03, 0.1]})`` (scikit-learn's defaults: 5-fold
+  stratified CV, accuracy), refitted on the whole training set: the
+  estimator's defaults but ``alpha``. (With ``cv=3`` the smaller folds chose
+  0.03 on the three-way family, which keeps only the pairwise term; 5 folds
+  choose 0.01, which finds all five features);
+- ``L0 k``: ``L0MLPClassifier((64, 32), n_features_to_select=k)``, k the true
+  count (an oracle count);
+- ``STG``: stochastic gates (``stg`` 0.1.2, Yamada et al. 2020) with the
+  settings of ``bench_mlp.py`` (Adam lr 1e-3, batch 100, sigma 0.5, 200
+  epochs, standardized inputs), ``lam`` chosen in {0.05, 0.1, 0.2, 0.5} by
+  accuracy on a 20% validation split of the training set (the model trained
+  on the other 80% is kept);
+- ``LassoNet``: ``LassoNetClassifier`` path, the path point with the best
+  accuracy on a 20% validation split (``bench_mlp.py``'s recipe), under a
+  time budget (``--lassonet-budget`` seconds; over it the fit is stopped and
+  reported as a timeout), on the first ``--lassonet-seeds`` seeds only;
+- ``oracle MLP``: scikit-learn's ``MLPClassifier((64, 32), max_iter=2000)``
+  on the k true features only (the accuracy the target is relative to).
+
+Columns: ``sel`` features selected (mean), ``f1`` support F1 against the true
+support (mean, min over seeds), ``acc`` test accuracy (mean, min),
+``acc/oracle`` accuracy over the oracle MLP's on the same seed (mean, min),
+``hidden`` the fitted hidden layer sizes (L0: ``hidden_layer_sizes_``, per
+seed), ``fit_s`` median fit time (the grid: search and refit) and ``x_STG``
+that time over STG's (lam search included) on the same seeds.
+
+Threads: one per library (torch, BLAS, OpenMP; ``--threads``). Run from the
+repository root (``pip install -e ".[bench]"`` for STG and LassoNet):
+
+    OMP_NUM_THREADS=1 python benchmarks/bench_interactions.py
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing
+import platform
+import sys
+import time
+import warnings
+
+import numpy as np
+import pandas as pd
+import sklearn
+import torch
+from _common import limit_threads, markdown_table
+from bench_mlp import LassoNetMethod, STGMethod, build_methods
+from sklearn.model_selection import GridSearchCV, train_test_split
+from sklearn.neural_network import MLPClassifier
+
+import sklearn_l0
+from sklearn_l0 import L0MLPClassifier
+from sklearn_l0.datasets import support_f1
+
+HIDDEN = (64, 32)
+ALPHAS = [0.003, 0.01, 0.03, 0.1]
+STG_LAMS = [0.05, 0.1, 0.2, 0.5]
+
+
+def _prod(X):
+    return X[:, 0] * X[:, 1] + X[:, 2] * X[:, 3]
+
+
+FAMILIES = {
+    # name: (n, p, k, score)
+    "prod": (3000, 60, 4, _prod),
+    "prod p=100": (2000, 100, 4, _prod),
+    "odd": (3000, 60, 4, lambda X: np.tanh(2 * X[:, 0]) * X[:, 1] + np.sin(2 * X[:, 2]) * X[:, 3]),
+    "three-way": (5000, 40, 5, lambda X: X[:, 0] * X[:, 1] * X[:, 2] + X[:, 3] * X[:, 4]),
+}
+
+
+def make_family(name, seed):
+    n, p, k, score = FAMILIES[name]
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, p))
+    y = (score(X) > 0).astype(int)
+    return train_test_split(X, y, test_size=1 / 3, random_state=seed), k
+
+
+def fit_l0_grid(Xt, yt, k, seed):
+    search = GridSearchCV(
+        L0MLPClassifier(HIDDEN, random_state=seed, device="cpu"), {"alpha": ALPHAS}
+    )
+    search.fit(Xt, yt)
+    est, alpha = search.best_estimator_, search.best_params_["alpha"]
+    return est.support_, est.predict, est.hidden_layer_sizes_, f"alpha={alpha}"
+
+
+def fit_l0_k(Xt, yt, k, seed):
+    est = L0MLPClassifier(HIDDEN, n_features_to_select=k, random_state=seed, device="cpu")
+    est.fit(Xt, yt)
+    return est.support_, est.predict, est.hidden_layer_sizes_, ""
+
+
+def fit_stg(stg_cls):
+    def fit(Xt, yt, k, seed):
+        Xa, Xv, ya, yv = train_test_split(Xt, yt, test_size=0.2, random_state=seed, stratify=yt)
+        best = None
+        for lam in STG_LAMS:
+            model = STGMethod(stg_cls, lam=lam).fit(Xa, ya, HIDDEN, True, seed)
+            score = np.mean(model.predict(Xv) == yv)
+            if best is None or score > best[0]:
+                best = (score, lam, model)
+        _, lam, model = best
+        return model.selected(), model.predict, HIDDEN, f"lam={lam}"
+
+    return fit
+
+
+def _lassonet_child(module, Xt, yt, Xs, seed, queue):
+    torch.set_num_threads(1)
+    model = LassoNetMethod(module).fit(Xt, yt, HIDDEN, True, seed)
+    queue.put((model.selected(), model.predict(Xs)))
+
+
+def fit_lassonet(module, budget):
+    def fit(Xt, yt, k, seed, Xs):
+        ctx = multiprocessing.get_context("fork")
+        queue = ctx.Queue()
+        proc = ctx.Process(target=_lassonet_child, args=(module, Xt, yt, Xs, seed, queue))
+        proc.start()
+        try:
+            selected, pred = queue.get(timeout=budget)
+        except Exception:  # queue.Empty: over the budget
+            proc.terminate()
+            proc.join()
+            raise TimeoutError(f"over the {budget:.0f} s budget") from None
+        proc.join()
+        return selected, (lambda X: pred), HIDDEN, ""
+
+    return fit
+
+
+def fit_oracle(Xt, yt, k, seed):
+    est = MLPClassifier(HIDDEN, max_iter=2000, random_state=seed).fit(Xt[:, :k], yt)
+    return np.arange(Xt.shape[1]) < k, lambda X: est.predict(X[:, :k]), HIDDEN, ""
+
+
+def run(args):
+    peers, skipped = build_methods()
+    methods = {"L0 grid": fit_l0_grid, "L0 k": fit_l0_k}
+    if "STG" in peers:
+        methods["STG"] = fit_stg(peers["STG"]().cls)
+    lassonet = None
+    if "LassoNet" in peers:
+        lassonet = fit_lassonet(peers["LassoNet"]().module, args.lassonet_budget)
+    methods["oracle MLP"] = fit_oracle
+    rows = []
+    for name in args.families:
+        for seed in range(args.seeds):
+            (Xt, Xs, yt, ys), k = make_family(name, seed)
+            todo = dict(methods)
+            if lassonet is not None and seed < args.lassonet_seeds:
+                todo["LassoNet"] = lassonet
+            for method, fit in todo.items():
+                start = time.perf_counter()
+                row = dict(family=name, seed=seed, method=method)
+                try:
+                    with warnings.catch_warnings():
+                        warnings.simplefilter("ignore")
+                        if method == "LassoNet":
+                            selected, predict, hidden, note = fit(Xt, yt, k, seed, Xs)
+                        else:
+                            selected, predict, hidden, note = fit(Xt, yt, k, seed)
+                except TimeoutError as exc:
+                    row.update(error=f"timeout ({exc})", fit_s=time.perf_counter() - start)
+                    rows.append(row)
+                    print(f"{name} seed {seed} {method}: {row['error']}", file=sys.stderr)
+                    continue
+                fit_s = time.perf_counter() - start
+                selected = np.asarray(selected, bool)
+                row.update(
+                    sel=int(selected.sum()),
+                    f1=support_f1(selected, np.arange(selected.size) < k),
+                    acc=float(np.mean(predict(Xs) == ys)),
+                    hidden=tuple(int(h) for h in hidden),
+                    note=note,
+                    fit_s=fit_s,
+                )
+                rows.append(row)
+                print(
+                    f"{name} seed {seed} {method}: sel {row['sel']} f1 {row['f1']:.2f} "
+                    f"acc {row['acc']:.3f} hidden {row['hidden']} {note} {fit_s:.1f}s",
+                    file=sys.stderr,
+                    flush=True,
+                )
+    return pd.DataFrame(rows), skipped
+
+
+def summarize(df):
+    ok = df[df["error"].isna()] if "error" in df else df
+    oracle = ok[ok.method == "oracle MLP"].set_index(["family", "seed"])["acc"]
+    stg = ok[ok.method == "STG"].set_index(["family", "seed"])["fit_s"]
+    tables = {}
+    for family, part in ok.groupby("family", sort=False):
+        out = []
+        for method, m in part.groupby("method", sort=False):
+            keys = list(zip(m.family, m.seed, strict=True))
+            ratio = m.acc.to_numpy() / oracle.loc[keys].to_numpy()
+            x_stg = [
+                f / stg.loc[key] for f, key in zip(m.fit_s, keys, strict=True) if key in stg.index
+            ]
+            out.append(
+                {
+                    "method": method,
+                    "seeds": len(m),
+                    "sel": m.sel.mean(),
+                    "f1_mean": m.f1.mean(),
+                    "f1_min": m.f1.min(),
+                    "acc_mean": m.acc.mean(),
+                    "acc_min": m.acc.min(),
+                    "acc/oracle_mean": ratio.mean(),
+                    "acc/oracle_min": ratio.min(),
+                    "hidden": " ".join("-".join(map(str, h)) for h in m.hidden),
+                    "chosen": " ".join(n for n in m.note if n),
+                    "fit_s": m.fit_s.median(),
+                    "x_STG": np.median(x_stg) if x_stg else np.nan,
+                }
+            )
+        tables[family] = pd.DataFrame(out)
+    return tables
+
+
+def targets(tables):
+    """Issue 12, item 2: L0 at least STG's F1 and accuracy; accuracy >= 0.95 of the oracle's."""
+    lines = []
+    for family, t in tables.items():
+        t = t.set_index("method")
+        if "STG" not in t.index:
+            continue
+        for method in ("L0 grid", "L0 k"):
+            r, s = t.loc[method], t.loc["STG"]
+            checks = {
+                "F1 >= STG": r.f1_mean >= s.f1_mean,
+                "acc >= STG": r.acc_mean >= s.acc_mean,
+                "acc >= 0.95 oracle (every seed)": r["acc/oracle_min"] >= 0.95,
+            }
+            verdict = ", ".join(f"{c} {'PASS' if v else 'FAIL'}" for c, v in checks.items())
+            lines.append(f"| {family} | {method} | {verdict} |")
+    return "| family | method | targets |\n|---|---|---|\n" + "\n".join(lines)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--families", nargs="+", default=list(FAMILIES), choices=list(FAMILIES))
+    parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--lassonet-seeds", type=int, default=1)
+    parser.add_argument("--lassonet-budget", type=float, default=300.0)
+    parser.add_argument("--threads", type=int, default=1)
+    args = parser.parse_args()
+    pools = limit_threads(args.threads)
+    print(
+        f"sklearn-l0 {sklearn_l0.__version__}, torch {torch.__version__}, scikit-learn "
+        f"{sklearn.__version__}; {platform.platform()}; threads: torch "
+        f"{torch.get_num_threads()}, {pools}"
+    )
+    start = time.perf_counter()
+    df, skipped = run(args)
+    for line in skipped:
+        print(line)
+    tables = summarize(df)
+    for family, table in tables.items():
+        n, p, k, _ = FAMILIES[family]
+        print(f"\n### {family} (n={n}, p={p}, k={k})\n")
+        print(markdown_table(table, {"sel": 1, "fit_s": 1, "x_STG": 1}))
+    if "error" in df:
+        for _, row in df[df["error"].notna()].iterrows():
+            print(f"\n{row.family} seed {row.seed} {row.method}: {row.error}")
+    print("\n### targets (issue 12, item 2)\n")
+    print(targets(tables))
+    print(f"\ntotal run time: {time.perf_counter() - start:.0f} s")
+
+
+if __name__ == "__main__":
+    main()

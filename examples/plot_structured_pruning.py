@@ -2,7 +2,8 @@
 Structured pruning: hidden units against ``hidden_alpha``
 =========================================================
 
-The MLP estimators gate every hidden unit as well as every input feature.
+With ``hidden_alpha > 0`` the MLP estimators gate every hidden unit as well
+as every input feature (by default, ``hidden_alpha=0``, they keep every unit).
 ``hidden_alpha`` is the price of one hidden unit, in the same units as
 ``alpha`` (here mean log-loss in nats): raise it and whole units are
 switched off, and the fitted network is compacted to the units that are
@@ -75,7 +76,8 @@ plt.show()
 # Up to a price of about 0.01 nats per unit the network sheds most of its
 # 64 units at no cost in accuracy: here the small networks even score a
 # little higher, as they overfit less. Beyond that each unit removed costs
-# accuracy, and at 0.3 no unit is worth its price: the network is empty and
-# predicts a single class. Useful values sit where the accuracy curve starts
+# accuracy, and at 0.3 no unit is worth its price: the network is empty,
+# predicts a single class and keeps no pixel (an empty ``support_``, with an
+# ``AllFeaturesPrunedWarning``). Useful values sit where the accuracy curve starts
 # to bend; choose one by cross-validation (``GridSearchCV`` over
 # ``hidden_alpha``) when the size of the network matters.

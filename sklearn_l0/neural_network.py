@@ -329,10 +329,6 @@ class _L0MLP(L0BaseEstimator):
             )
         return super()._pruned_cause()
 
-    def _loss_units(self, n_outputs: int) -> int:
-        """Outputs the loss is averaged over (regression) or 1 (classification)."""
-        return 1
-
     def _train_options(self, n_samples):
         n_fit = n_samples
         if self.early_stopping:
@@ -438,9 +434,6 @@ class L0MLPRegressor(RegressorOutputMixin, MultiOutputMixin, RegressorMixin, _L0
             The fitted estimator.
         """
         return self._fit(X, y, sample_weight)
-
-    def _loss_units(self, n_outputs):
-        return n_outputs
 
     def _prepare_target(self, y, sample_weight, like=None, classes=None):
         return regression_target(

@@ -44,9 +44,10 @@ class GatedMLP(nn.Module):
         Hidden-layer activation.
     l0_input : float
         L0 strength per open gate on the input features.
-    l0_hidden : float or sequence of float
+    l0_hidden : float, None or sequence of them
         L0 strength per open gate on hidden units; a sequence gives one per
         hidden layer (the gates on layer ``i``'s outputs live in layer ``i + 1``).
+        None leaves that layer's units without gates (always kept).
     l2 : float
         Expected-L2 strength of every layer.
     input_offset : tensor, optional
@@ -66,7 +67,7 @@ class GatedMLP(nn.Module):
         *,
         activation: str = "relu",
         l0_input: float = 0.0,
-        l0_hidden: float | list[float] = 0.0,
+        l0_hidden: float | None | list[float | None] = 0.0,
         l2: float = 0.0,
         input_offset: torch.Tensor | None = None,
         input_drop_rate: float = 0.2,
@@ -78,17 +79,21 @@ class GatedMLP(nn.Module):
         self.activation = ACTIVATIONS[activation]()
         first = feature_options or {}
         n_hidden = len(sizes) - 2
-        hidden = list(l0_hidden) if np.ndim(l0_hidden) else [l0_hidden] * n_hidden
+        hidden = (
+            [l0_hidden] * n_hidden
+            if l0_hidden is None or np.ndim(l0_hidden) == 0
+            else list(l0_hidden)
+        )
         l0 = [l0_input, *hidden]
         self.layers = nn.ModuleList(
             L0Linear(
                 n_in,
                 n_out,
-                l0=l0[i],
+                l0=l0[i] or 0.0,
                 l2=l2,
                 input_offset=input_offset if i == 0 else None,
                 droprate_init=input_drop_rate if i == 0 else hidden_drop_rate,
-                gated=i == 0 or l0[i] > 0,  # a free hidden unit needs no gate
+                gated=l0[i] is not None,
                 **(first if i == 0 else {}),
                 **gate_kwargs,
             )

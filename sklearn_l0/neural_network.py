@@ -286,8 +286,8 @@ class _L0MLP(L0BaseEstimator):
         priced = [m if self.price_per == "weight" else 1 for m in fan_outs]  # per gate
         l0 = [self.alpha * m for m in priced]
         hidden = self._hidden_alphas(len(sizes))
-        if hidden is not None:
-            l0[1:] = [a * m for a, m in zip(hidden, priced[1:], strict=True)]
+        if hidden is not None:  # a free hidden unit needs no gate (None: ungated)
+            l0[1:] = [a * m if a > 0 else None for a, m in zip(hidden, priced[1:], strict=True)]
         module = GatedMLP(
             [n_features, *sizes, n_outputs],
             activation=self.activation,

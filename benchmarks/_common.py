@@ -6,6 +6,7 @@
 - :func:`shorten`: a message on one short line (warning and error tallies);
 - :func:`markdown_table`: a pandas table as a markdown table;
 - :func:`run_peak_memory`: run a worker in a fresh process, get its result and peak RSS;
+- :func:`call_with_budget`: a call in a forked child, stopped after a time budget;
 - :func:`load_mnist`: MNIST from the IDX files of ``../shared/data/mnist`` (never downloaded).
 
 This module imports torch only inside :func:`limit_threads`, so that a parent process that
@@ -17,7 +18,9 @@ from __future__ import annotations
 
 import gzip
 import json
+import multiprocessing
 import os
+import queue
 import subprocess
 import sys
 import tempfile
@@ -187,6 +190,45 @@ FILES = {
     "X_test": "t10k-images-idx3-ubyte.gz",
     "y_test": "t10k-labels-idx1-ubyte.gz",
 }
+
+
+def call_with_budget(
+    fn: Callable[..., Any],
+    args: Sequence[Any] = (),
+    *,
+    budget: float,
+    threads: int = 1,
+    progress: Callable[[], str] | None = None,
+) -> Any:
+    """``fn(*args)`` in a forked child (``threads`` threads), for a peer too slow to wait for.
+
+    Returns its result, raises its exception here, or kills it after ``budget``
+    seconds and raises ``TimeoutError`` (``progress()``, if given, says how far
+    it got: it can read a shared ``multiprocessing`` value passed in ``args``).
+    """
+    ctx = multiprocessing.get_context("fork")
+    results = ctx.Queue()
+
+    def child():
+        limit_threads(threads)
+        try:
+            results.put((True, fn(*args)))
+        except Exception as exc:  # reported by the parent, not left to the budget
+            results.put((False, exc))
+
+    proc = ctx.Process(target=child)
+    proc.start()
+    try:
+        ok, value = results.get(timeout=budget)
+    except queue.Empty:
+        proc.terminate()
+        proc.join()
+        where = f"; {progress()}" if progress is not None else ""
+        raise TimeoutError(f"over the {budget:.0f} s budget{where}") from None
+    proc.join()
+    if not ok:
+        raise value
+    return value
 
 
 def load_idx(path: Path) -> np.ndarray:

@@ -52,7 +52,6 @@ repository root (``pip install -e ".[bench]"`` for STG and LassoNet):
 from __future__ import annotations
 
 import argparse
-import multiprocessing
 import platform
 import sys
 import time
@@ -62,7 +61,7 @@ import numpy as np
 import pandas as pd
 import sklearn
 import torch
-from _common import limit_threads, markdown_table
+from _common import call_with_budget, limit_threads, markdown_table
 from bench_mlp import LassoNetMethod, STGMethod, build_methods
 from sklearn.model_selection import GridSearchCV, train_test_split
 from sklearn.neural_network import MLPClassifier
@@ -127,25 +126,14 @@ def fit_stg(stg_cls):
     return fit
 
 
-def _lassonet_child(module, Xt, yt, Xs, seed, queue):
-    torch.set_num_threads(1)
+def _lassonet_fit(module, Xt, yt, Xs, seed):
     model = LassoNetMethod(module).fit(Xt, yt, HIDDEN, True, seed)
-    queue.put((model.selected(), model.predict(Xs)))
+    return model.selected(), model.predict(Xs)
 
 
 def fit_lassonet(module, budget):
     def fit(Xt, yt, k, seed, Xs):
-        ctx = multiprocessing.get_context("fork")
-        queue = ctx.Queue()
-        proc = ctx.Process(target=_lassonet_child, args=(module, Xt, yt, Xs, seed, queue))
-        proc.start()
-        try:
-            selected, pred = queue.get(timeout=budget)
-        except Exception:  # queue.Empty: over the budget
-            proc.terminate()
-            proc.join()
-            raise TimeoutError(f"over the {budget:.0f} s budget") from None
-        proc.join()
+        selected, pred = call_with_budget(_lassonet_fit, (module, Xt, yt, Xs, seed), budget=budget)
         return selected, (lambda X: pred), HIDDEN, ""
 
     return fit

@@ -94,7 +94,7 @@ import numpy as np
 import pandas as pd
 import sklearn
 import torch
-from _common import FILES, MNIST_DATA, limit_threads, load_mnist, markdown_table
+from _common import FILES, MNIST_DATA, call_with_budget, limit_threads, load_mnist, markdown_table
 from bench_mlp import LassoNetMethod, STGMethod, build_methods
 from scipy.io import loadmat
 from sklearn.ensemble import ExtraTreesClassifier
@@ -190,15 +190,10 @@ class _StopPath(Exception):
     """Raised by the path callback once a point keeps at most k features."""
 
 
-def _lassonet_child(module, Xt, yt, k, seed, queue, status):
-    torch.set_num_threads(1)
+def _lassonet_timed(module, Xt, yt, k, seed, status):
     start = time.perf_counter()
-    try:
-        result = _lassonet_fit(module, Xt, yt, k, seed, status)
-    except Exception as exc:  # reported by the parent, not left to the budget
-        queue.put(exc)
-        return
-    queue.put((*result, time.perf_counter() - start))
+    result = _lassonet_fit(module, Xt, yt, k, seed, status)
+    return (*result, time.perf_counter() - start)
 
 
 def _lassonet_fit(module, Xt, yt, k, seed, status=None):
@@ -239,26 +234,16 @@ def _lassonet_fit(module, Xt, yt, k, seed, status=None):
 
 def select_lassonet(module, budget):
     def select(Xt, yt, k, seed):
-        ctx = multiprocessing.get_context("fork")
-        queue = ctx.Queue()
-        status = ctx.Array("i", [Xt.shape[1], 0])  # features kept at the last point, points
-        proc = ctx.Process(target=_lassonet_child, args=(module, Xt, yt, k, seed, queue, status))
-        proc.start()
-        try:
-            result = queue.get(timeout=budget)
-        except Exception:  # queue.Empty: over the budget
-            proc.terminate()
-            proc.join()
-            where = (
-                f"{status[0]} features still kept after {status[1] - 1} lambda steps"
-                if status[1]
-                else "still training the dense model"
-            )
-            raise TimeoutError(f"over the {budget:.0f} s budget; {where}") from None
-        proc.join()
-        if isinstance(result, Exception):
-            raise result
-        return result
+        # features kept at the last point, points: shared with the child, read on a timeout
+        status = multiprocessing.get_context("fork").Array("i", [Xt.shape[1], 0])
+
+        def progress():
+            if not status[1]:
+                return "still training the dense model"
+            return f"{status[0]} features still kept after {status[1] - 1} lambda steps"
+
+        args = (module, Xt, yt, k, seed, status)
+        return call_with_budget(_lassonet_timed, args, budget=budget, progress=progress)
 
     return select
 

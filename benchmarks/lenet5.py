@@ -28,7 +28,9 @@ training have passed. At the end the network is compacted
 (:func:`sklearn_l0.nn.compact`) and the script reports the FLOPs of the compact
 network against the dense one, and the measured CPU inference speed-up at batch
 1000 (median of ``--repeats`` timed passes of each network, interleaved, one
-thread) against the FLOP reduction.
+thread) against the FLOP reduction. ``--save PATH`` keeps the evaluated network
+(its ``state_dict``) after training; ``--load PATH`` skips training and redoes the
+compaction and the timing of a saved network (give the same ``--config`` or ``--c``).
 
 Run (about an hour on one CPU thread)::
 
@@ -125,6 +127,10 @@ def main(argv=None) -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--data", type=Path, default=MNIST_DATA)
     parser.add_argument("--device", default="cpu")
+    parser.add_argument("--save", type=Path, help="after training, save the network evaluated")
+    parser.add_argument(
+        "--load", type=Path, help="no training: compact and time a network saved with --save"
+    )
     args = parser.parse_args(argv)
 
     import torch
@@ -174,9 +180,11 @@ def main(argv=None) -> None:
     evaluated = model if average is None else average.module
     order = torch.Generator().manual_seed(args.seed + 1)
 
+    if args.load is not None:
+        evaluated.load_state_dict(torch.load(args.load, map_location=device))
     print("\nepoch | train objective | test error (%) | architecture | expected FLOPs | s")
-    start, epoch_times = time.perf_counter(), []
-    for epoch in range(1, args.epochs + 1):
+    start, epoch_times, epoch = time.perf_counter(), [], 0
+    for epoch in range(1, 0 if args.load is not None else args.epochs + 1):
         t0 = time.perf_counter()
         model.train()
         total = 0.0
@@ -202,6 +210,9 @@ def main(argv=None) -> None:
         if args.minutes is not None and time.perf_counter() - start > 60 * args.minutes:
             break
 
+    if args.save is not None:
+        torch.save(evaluated.state_dict(), args.save)
+    err = test_error(evaluated, Xt, yt)
     plain = compact(evaluated)
     err_plain = test_error(plain, Xt, yt)
     compact_flops = expected_flops(plain, (1, 28, 28))
@@ -211,9 +222,10 @@ def main(argv=None) -> None:
     t_gated, t_plain = median_times([gated_fn, plain_fn], Xt[:1000], args.repeats)
     torch.set_num_threads(threads)
     reduction, speedup = dense_flops / compact_flops, t_gated / t_plain
+    per_epoch = np.median(epoch_times) if epoch_times else float("nan")
     print(
         f"\nafter {epoch} epochs ({sum(epoch_times):.0f} s of training, "
-        f"{np.median(epoch_times):.1f} s/epoch): test error {err:.2f}% (compact network "
+        f"{per_epoch:.1f} s/epoch): test error {err:.2f}% (compact network "
         f"{err_plain:.2f}%), architecture {sparsity_report(evaluated)} (paper "
         f"{CONFIGS[args.config]['paper']})"
     )

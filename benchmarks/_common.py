@@ -1,6 +1,7 @@
 """Helpers shared by the benchmark scripts (run them as ``python benchmarks/NAME.py``).
 
 - :func:`limit_threads`: one thread per library (torch, BLAS, OpenMP);
+- :func:`environment`: the report's first lines (versions, platform, threads);
 - :func:`time_call`: the timing loop (wall time of repeated calls);
 - :func:`fit_timed`: an estimator's fit timed with :func:`time_call`, its warnings kept;
 - :func:`shorten`: a message on one short line (warning and error tallies);
@@ -47,6 +48,23 @@ def limit_threads(threads: int) -> str:
         threadpool_limits(threads)
     pools = sorted({f"{p['internal_api']} {p['num_threads']}" for p in threadpool_info()})
     return ", ".join(pools)
+
+
+def environment(pools: str) -> str:
+    """Versions, platform and thread settings (``pools`` from :func:`limit_threads`)."""
+    import platform
+
+    import sklearn
+    import torch
+
+    import sklearn_l0
+
+    return (
+        f"sklearn-l0 {sklearn_l0.__version__}, torch {torch.__version__}, scikit-learn "
+        f"{sklearn.__version__}, numpy {np.__version__}; {platform.platform()}, "
+        f"{os.cpu_count()} CPU(s)\nthreads: torch {torch.get_num_threads()}, {pools}; "
+        f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')}"
+    )
 
 
 def time_call(

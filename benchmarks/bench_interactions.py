@@ -52,21 +52,17 @@ repository root (``pip install -e ".[bench]"`` for STG and LassoNet):
 from __future__ import annotations
 
 import argparse
-import platform
 import sys
 import time
 import warnings
 
 import numpy as np
 import pandas as pd
-import sklearn
-import torch
-from _common import call_with_budget, limit_threads, markdown_table
+from _common import call_with_budget, environment, limit_threads, markdown_table
 from bench_mlp import LassoNetMethod, STGMethod, build_methods
 from sklearn.model_selection import GridSearchCV, train_test_split
 from sklearn.neural_network import MLPClassifier
 
-import sklearn_l0
 from sklearn_l0 import L0MLPClassifier
 from sklearn_l0.datasets import support_f1
 
@@ -257,11 +253,7 @@ def main():
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args()
     pools = limit_threads(args.threads)
-    print(
-        f"sklearn-l0 {sklearn_l0.__version__}, torch {torch.__version__}, scikit-learn "
-        f"{sklearn.__version__}; {platform.platform()}; threads: torch "
-        f"{torch.get_num_threads()}, {pools}"
-    )
+    print(environment(pools))
     start = time.perf_counter()
     df, skipped = run(args)
     for line in skipped:

@@ -52,8 +52,6 @@ Run: ``python benchmarks/bench_linear.py [--seeds 5] [--repeats 3]``.
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import sys
 import time
 import warnings
@@ -63,14 +61,11 @@ from operator import methodcaller
 
 import numpy as np
 import pandas as pd
-import sklearn
-import torch
-from _common import limit_threads, time_call
+from _common import environment, limit_threads, time_call
 from sklearn.linear_model import Lasso, LassoCV
 from sklearn.metrics import r2_score
 from sklearn.model_selection import GridSearchCV
 
-import sklearn_l0
 from sklearn_l0 import L0Regressor
 from sklearn_l0.datasets import make_sparse_regression, support_f1
 
@@ -218,11 +213,7 @@ def main():
     methods, skipped = build_methods(args)  # imports the peers before the thread limits
     pools = limit_threads(args.threads)
 
-    print(
-        f"sklearn-l0 {sklearn_l0.__version__}, torch {torch.__version__}, scikit-learn "
-        f"{sklearn.__version__}, numpy {np.__version__}; {platform.platform()}, "
-        f"{os.cpu_count()} CPU(s)\nthreads: torch {torch.get_num_threads()}, {pools}"
-    )
+    print(environment(pools))
     print(
         f"task: n_train={N_TRAIN}, n_test={N_TEST}, p={N_FEATURES}, k={N_INFORMATIVE}, "
         f"SNR={SNR}; seeds={args.seeds}, repeats={args.repeats}, "

@@ -83,8 +83,6 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing
-import os
-import platform
 import sys
 import time
 import warnings
@@ -92,15 +90,20 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import sklearn
-import torch
-from _common import FILES, MNIST_DATA, call_with_budget, limit_threads, load_mnist, markdown_table
+from _common import (
+    FILES,
+    MNIST_DATA,
+    call_with_budget,
+    environment,
+    limit_threads,
+    load_mnist,
+    markdown_table,
+)
 from bench_mlp import LassoNetMethod, STGMethod, build_methods
 from scipy.io import loadmat
 from sklearn.ensemble import ExtraTreesClassifier
 from sklearn.model_selection import train_test_split
 
-import sklearn_l0
 from sklearn_l0 import L0MLPClassifier
 
 HIDDEN = (64,)
@@ -416,12 +419,7 @@ def main():
     args = parser.parse_args()
     selectors, skipped = build_selectors(args)  # imports the peers before the thread limits
     pools = limit_threads(args.threads)
-    print(
-        f"sklearn-l0 {sklearn_l0.__version__}, torch {torch.__version__}, scikit-learn "
-        f"{sklearn.__version__}, numpy {np.__version__}; {platform.platform()}, "
-        f"{os.cpu_count()} CPU(s)\nthreads: torch {torch.get_num_threads()}, {pools}; "
-        f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')}"
-    )
+    print(environment(pools))
     print(
         f"data: {args.data}; k={args.k}; seeds={args.seeds}; methods: {', '.join(selectors)}; "
         f"LassoNet budget {args.lassonet_budget:.0f} s"

@@ -415,8 +415,7 @@ class L0BaseEstimator(DocLinkMixin, BaseEstimator):
             proba = gate.to_columns(gate.learned_prob_nonzero())
         self.gate_open_proba_ = proba.double().cpu().numpy()
         self.groups_ = features.labels
-        # (a network whose hidden layer lost every unit keeps no feature, open gates or not)
-        self.group_support_ = gate.is_open().cpu().numpy() & bool(self.support_.any())
+        self.group_support_ = gate.is_open().cpu().numpy()
         self.alpha_ = float(layer.l0)
         self.n_iter_ = history.n_iter
         self.loss_curve_ = np.asarray(history.loss_curve)

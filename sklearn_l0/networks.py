@@ -134,7 +134,8 @@ class GatedMLP(nn.Module):
         """Plain float64 weights of the test-time network without its pruned parts.
 
         Returns ``(kept_features, coefs, intercepts)``: the mask of input
-        features whose gate is open, and per layer a weight matrix of shape
+        features whose gate is open (none when a hidden layer has no unit
+        left: the output then depends on no feature), and per layer a weight matrix of shape
         ``(n_kept_inputs, n_kept_outputs)`` (gates folded in) and a bias. A
         hidden unit is removed when the gate on it in the next layer is
         closed (:func:`sklearn_l0.nn.compact`); the compact network computes
@@ -151,6 +152,8 @@ class GatedMLP(nn.Module):
             first.input_offset = offset
         kept = (first.gate.deterministic() > 0).cpu().numpy()
         dense = [m for m in plain if isinstance(m, nn.Linear)]
+        if any(m.out_features == 0 for m in dense[:-1]):  # a hidden layer lost every unit:
+            kept[:] = False  # the output depends on no feature
         coefs = [m.weight.detach().T.double().cpu().numpy() for m in dense]
         intercepts = [m.bias.detach().double().cpu().numpy() for m in dense]
         coefs[0] = coefs[0][kept]  # the estimators select the input columns themselves

@@ -319,6 +319,11 @@ class _L0MLP(L0BaseEstimator):
             )
         return self.ema_decay
 
+    def _export_fitted(self, module, x_std, target, refitted, history, features) -> None:
+        super()._export_fitted(module, x_std, target, refitted, history, features)
+        # a network whose hidden layer lost every unit uses no feature, open gates or not
+        self.group_support_ &= bool(self.support_.any())
+
     def _pruned_cause(self) -> tuple[str, str]:
         if 0 in self.hidden_layer_sizes_:
             layer = self.hidden_layer_sizes_.index(0) + 1
@@ -355,9 +360,6 @@ class _L0MLP(L0BaseEstimator):
         else:
             y_scale, y_mean, self._y_1d = target.y_std.scale, target.y_std.mean, target.y_1d
         kept, coefs, intercepts = module.compact()
-        if any(c.shape[1] == 0 for c in coefs[:-1]):  # a hidden layer lost every unit:
-            kept = np.zeros_like(kept)  # the output no longer depends on any feature
-            coefs[0] = coefs[0][:0]
         # Fold the input standardization into the first layer, the target's into the last.
         mean, scale = x_std.mean[kept], x_std.scale[kept]
         coefs[0] = coefs[0] / scale[:, None]

@@ -15,6 +15,7 @@ from sklearn_l0.nn import (
     HardConcreteGate,
     L0Conv2d,
     L0Linear,
+    SelectColumns,
     compact,
     expected_flops,
     l0_penalty,
@@ -133,8 +134,33 @@ def test_compact_removes_closed_units_channels_and_their_flattened_columns():
     assert (conv2.out_channels, fc1.in_features) == (7, 7 * 4 * 4)
     assert (fc1.out_features, fc2.in_features, fc2.out_features) == (20, 20, 10)
     assert plain[0].out_channels == 8  # nothing closed in the first convolution
+    # max pooling goes before the ReLU (same values, a quarter of the activations)
+    assert [type(m) for m in plain[1:3]] == [nn.MaxPool2d, nn.ReLU]
     x = torch.randn(5, 1, 28, 28)
     torch.testing.assert_close(plain(x), net.eval()(x), atol=1e-6, rtol=1e-5)
+
+
+def test_compact_gathers_the_open_columns_of_kept_channels_after_a_flatten():
+    torch.manual_seed(0)
+    net = _cnn()
+    with torch.no_grad():
+        net[3].gate.log_alpha[:5] = -5.0  # channels 0-4 of 12 closed: 7 kept, 16 columns each
+        net[7].gate.log_alpha[5 * 16 : 5 * 16 + 10] = -5.0  # 10 single columns of channel 5
+        net[7].gate.log_alpha[-3:] = -5.0  # and 3 of the last channel
+    plain = compact(net)
+    gathers = [m for m in plain if isinstance(m, SelectColumns)]
+    assert len(gathers) == 1
+    fc1 = next(m for m in plain if isinstance(m, nn.Linear))
+    assert fc1.in_features == 7 * 16 - 13 == gathers[0].index.numel()
+    x = torch.randn(5, 1, 28, 28)
+    torch.testing.assert_close(plain(x), net.eval()(x), atol=1e-6, rtol=1e-5)
+    # the dense layer's FLOPs shrink by the 13 columns it no longer reads
+    with torch.no_grad():
+        net[7].gate.log_alpha.fill_(3.0)
+    channels_only = compact(net)
+    assert not any(isinstance(m, SelectColumns) for m in channels_only)
+    saved = expected_flops(channels_only, (1, 28, 28)) - expected_flops(plain, (1, 28, 28))
+    assert saved == pytest.approx(2 * 13 * 32)
 
 
 def test_compact_keeps_the_input_and_output_sizes():

@@ -17,7 +17,7 @@ Sampled gates in ``train()`` mode, deterministic ones (exactly 0 or not) in
 """
 
 from ..gates import HardConcreteGate
-from .compaction import compact
+from .compaction import SelectColumns, compact
 from .layers import L0Conv2d, L0Linear
 from .measures import SparsityReport, expected_flops, l0_penalty, sparsity_report
 
@@ -25,6 +25,7 @@ __all__ = [
     "HardConcreteGate",
     "L0Conv2d",
     "L0Linear",
+    "SelectColumns",
     "SparsityReport",
     "compact",
     "expected_flops",

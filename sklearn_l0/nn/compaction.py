@@ -28,6 +28,11 @@ _ELEMENTWISE = (
     nn.Dropout, nn.Dropout1d, nn.Dropout2d, nn.AlphaDropout,
 )  # fmt: skip
 _POOLING = (nn.MaxPool2d, nn.AvgPool2d, nn.AdaptiveAvgPool2d, nn.AdaptiveMaxPool2d)
+_MONOTONE = (
+    nn.ReLU, nn.ReLU6, nn.ELU, nn.SELU, nn.CELU, nn.Sigmoid, nn.Tanh, nn.Softplus, nn.Hardtanh,
+    nn.Hardsigmoid,
+)  # fmt: skip
+"""Non-decreasing activations: ``f(max(x)) == max(f(x))``, so they commute with max pooling."""
 _BATCHNORM = (nn.BatchNorm1d, nn.BatchNorm2d)
 SUPPORTED = (
     "nn.Linear, nn.Conv2d, L0Linear, L0Conv2d, element-wise activations, dropout, pooling, "
@@ -111,12 +116,18 @@ def compact(module: nn.Module) -> nn.Module:
     :class:`L0Linear` input gate is closed; a channel whose :class:`L0Conv2d`
     gate is closed, with the matching input channels of the next
     convolution, or the matching block of columns of the next linear layer
-    after an ``nn.Flatten``. What a removed unit still adds (a closed channel
+    after an ``nn.Flatten`` (and single columns of kept channels there whose
+    input gate is closed). What a removed unit still adds (a closed channel
     followed by a bias-shifting batch norm or a sigmoid carries a constant)
-    goes into the next layer's bias. The result, in eval mode, computes what
+    goes into the next layer's bias. A max pooling that follows a
+    non-decreasing activation (ReLU, sigmoid, tanh, ...) moves before it:
+    same values, the activation on a map a fraction of the size. The
+    result, in eval mode, computes what
     ``module.eval()`` computes (to float rounding) with fewer parameters and
-    FLOPs, and holds only ``nn.Linear``, ``nn.Conv2d`` and the modules
-    between them.
+    FLOPs, and holds only ``nn.Linear``, ``nn.Conv2d``, the modules
+    between them and, after an ``nn.Flatten`` whose next layer reads only
+    some columns of a kept channel, a :class:`SelectColumns` that gathers
+    the columns it reads.
 
     The network's own inputs and outputs keep their size: input features
     whose first-layer gate is closed stay as zero columns (the estimators
@@ -161,14 +172,14 @@ def compact(module: nn.Module) -> nn.Module:
         raise NotImplementedError("compact() found no nn.Linear, nn.Conv2d or gated layer.")
     # Each weight layer's outputs are removable where the next weight layer ignores them
     # or can fold their constant into its bias; the last layer keeps every output.
-    plans = []  # per weight layer: kept outputs, and the constant of each output
+    plans = []  # per weight layer: kept outputs, constant of each output, flatten plan
     for k, i in enumerate(weights):
         layer = layers[i]
         w, b = _eval_weight(layer)
         n_out = w.shape[0]
         dead = _output_dead(layer, n_out)
         if k + 1 == len(weights):
-            plans.append((torch.ones(n_out, dtype=torch.bool, device=w.device), None))
+            plans.append((torch.ones(n_out, dtype=torch.bool, device=w.device), None, None))
             continue
         nxt = layers[weights[k + 1]]
         between = layers[i + 1 : weights[k + 1]]
@@ -185,28 +196,87 @@ def compact(module: nn.Module) -> nn.Module:
                 const = _apply_per_channel(m, const, spatial)
             else:
                 const = _apply_per_channel(copy.deepcopy(m).eval(), const, spatial)
-        ignored = _input_ignored(nxt)
+        columns = _input_ignored(nxt)  # per input column of the next layer
+        ignored = columns
         if ignored is not None and ignored.numel() != n_out:  # after a flatten: per block
             ignored = ignored.view(n_out, -1).all(dim=1)
         foldable = isinstance(nxt, L0Linear | nn.Linear) or all(p == 0 for p in _pair(nxt.padding))
         removable = dead & (const.eq(0) | (foldable & exact))
         if ignored is not None:
             removable |= ignored
-        plans.append((~removable, torch.where(dead, const, 0.0)))
+        flatten = None  # after a flatten: (columns per channel, kept columns)
+        if any(isinstance(m, nn.Flatten) for m in between):
+            block = nxt.in_features // n_out
+            kept_columns = (~removable).repeat_interleave(block)
+            if columns is not None:
+                kept_columns &= ~columns  # a kept channel's single closed inputs go too
+            flatten = (block, kept_columns)
+        plans.append((~removable, torch.where(dead, const, 0.0), flatten))
     # Build: slice every layer to the kept units of its input and output.
     out: list[nn.Module] = []
-    kept_in, const_in = None, None
+    kept_in, const_in, flatten = None, None, None
     for idx, m in enumerate(layers):
         if idx in weights:
             k = weights.index(idx)
-            keep, const = plans[k]
+            keep, const, flatten = plans[k]
             out.append(_sliced(m, kept_in, const_in, keep))
             kept_in, const_in = keep, const
+        elif isinstance(m, nn.Flatten) and flatten is not None:
+            # from here on the units are columns: those of the kept channels, less the
+            # columns the next layer ignores (gathered by SelectColumns)
+            block, kept_columns = flatten
+            out.append(copy.deepcopy(m))
+            channel_columns = kept_in.repeat_interleave(block)
+            if not torch.equal(kept_columns, channel_columns):
+                out.append(SelectColumns(kept_columns[channel_columns].nonzero().flatten()))
+            kept_in, const_in = kept_columns, const_in.repeat_interleave(block)
+            flatten = None
         elif isinstance(m, _BATCHNORM):
             out.append(_sliced_norm(m, kept_in))
         else:
             out.append(copy.deepcopy(m).eval())
-    return nn.Sequential(*out).eval()
+    return nn.Sequential(*_pool_first(out)).eval()
+
+
+def _pool_first(layers: list[nn.Module]) -> list[nn.Module]:
+    """Max pooling moved before the non-decreasing activation that precedes it.
+
+    The values are the same (the largest input gives the largest output) and
+    the activation then runs on the pooled map, a fraction of the size.
+    """
+    layers = list(layers)
+    for i in range(len(layers) - 1):
+        act, pool = layers[i], layers[i + 1]
+        monotone = isinstance(act, _MONOTONE) or (
+            isinstance(act, nn.LeakyReLU) and act.negative_slope >= 0
+        )
+        if monotone and isinstance(pool, nn.MaxPool2d | nn.AdaptiveMaxPool2d):
+            layers[i], layers[i + 1] = pool, act
+    return layers
+
+
+class SelectColumns(nn.Module):
+    """Keeps the given columns of a batch of flat inputs: ``x[:, index]``.
+
+    :func:`compact` puts one after an ``nn.Flatten`` where the next linear
+    layer reads only some columns of a kept channel (its other input gates are
+    closed), so that layer shrinks to the columns it reads.
+
+    Parameters
+    ----------
+    index : tensor of int64
+        Positions of the kept columns.
+    """
+
+    def __init__(self, index: torch.Tensor) -> None:
+        super().__init__()
+        self.register_buffer("index", index.to(torch.long))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x.index_select(1, self.index)
+
+    def extra_repr(self) -> str:
+        return f"n_columns={self.index.numel()}"
 
 
 def _pair(v) -> tuple:

@@ -32,8 +32,9 @@ reference) at batch 1000 against the FLOP reduction (median of ``--repeats``
 timed passes of each network, interleaved, one thread, inputs and weights in
 torch's channels-last layout, which halves the time of the first convolution
 and its pooling on the CPU); the gated network in eval mode is timed alongside.
-``--save PATH`` keeps the evaluated network (its ``state_dict``) after training; ``--load PATH`` skips training and redoes the
-compaction and the timing of a saved network (give the same ``--config`` or ``--c``).
+``--save PATH`` keeps the evaluated network (its ``state_dict``) after training;
+``--load PATH`` skips training and redoes the compaction and the timing of a saved
+network (give the same ``--config`` or ``--c``).
 
 Run (about an hour on one CPU thread)::
 

@@ -86,7 +86,9 @@ class L0BaseEstimator(DocLinkMixin, BaseEstimator):
       (refit on the support after training), ``_fine_tunes`` (train the weights
       once more with every gate frozen, see ``_fine_tune``) and ``_validation_fraction``
       (rows held out for early stopping, or None), and
-      ``_searches_support(n_select, target)`` (polish the support by local search).
+      ``_support_search(n_select, target, layer, n_candidates, n_samples)`` (the
+      keyword arguments of :func:`~sklearn_l0.search.polish_support` for the
+      trained feature layer, or None: no local search).
 
     Class attributes ``_multi_output`` and ``_y_numeric`` tell validation what
     ``y`` may be.
@@ -168,9 +170,11 @@ class L0BaseEstimator(DocLinkMixin, BaseEstimator):
     def _validation_fraction(self) -> float | None:
         return None
 
-    def _searches_support(self, n_select: int | None, target: Target) -> bool:
-        """Whether to polish the trained support by local search (:mod:`~sklearn_l0.search`)."""
-        return False
+    def _support_search(
+        self, n_select: int | None, target: Target, layer, n_candidates: int, n_samples: int
+    ) -> dict | None:
+        """How to polish the trained support by local search (:mod:`~sklearn_l0.search`)."""
+        return None
 
     # ---- the one fit path
     @atomic_fit
@@ -239,18 +243,13 @@ class L0BaseEstimator(DocLinkMixin, BaseEstimator):
                 )
             if not incremental and self._fine_tunes and history.converged:
                 history.extend(self._fine_tune(module, target, data, options, common))
-            if not incremental and self._searches_support(n_select, target):
-                polish_support(
-                    module.feature_layer,
-                    X,
-                    x_std,
-                    target,
-                    sample_weight,
-                    keep_count=n_select is not None,
-                    # AIC and BIC do not price the search among candidates: with more
-                    # candidates than samples, adding the best of them overfits.
-                    adds=self.alpha == "ebic" or features.n_candidates < X.shape[0],
+            search = None
+            if not incremental:
+                search = self._support_search(
+                    n_select, target, module.feature_layer, features.n_candidates, X.shape[0]
                 )
+            if search is not None:
+                polish_support(module.feature_layer, X, x_std, target, sample_weight, **search)
             refitted = None
             if self._refits and not incremental:
                 refitted = refit_on_support(module, target.loss_fn, X, x_std, data.y, sample_weight)

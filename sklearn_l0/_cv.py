@@ -11,6 +11,7 @@ that fold, and to export the final model. The grid trains as one
 
 from __future__ import annotations
 
+import copy
 import numbers
 from functools import partial
 
@@ -37,6 +38,7 @@ from .grid import GatedLinearStack
 from .groups import GROUP_ATTRS_DOC, GROUPS_DOC, FeatureGroups, resolve_groups
 from .linear_model import _TRAINING_PARAMS_DOC, L0Classifier, L0Regressor, LinearOutputsMixin
 from .refit import refit_on_support
+from .search import MAX_POLISHED, polish_support, resize_support
 from .targets import CLASS_WEIGHT_DOC
 from .threads import limited_threads, threads_for
 from .training import Convergence, GridRetirement, train
@@ -79,7 +81,11 @@ _CV_ATTRS_DOC = (
     support_path_ : ndarray of shape (n_alphas, n_features_in_), dtype=bool
         Features selected at each alpha by the fits on all the data.
     support_ : ndarray of shape (n_features_in_,), dtype=bool
-        Selected features of the final model (``support_path_[best]``).
+        Selected features of the final model: ``support_path_[best]``, or,
+        with ``refit`` for least squares and binary classification, the
+        all-data support of the size that cross-validates best among the sizes
+        of the models at ``alpha_`` and its two neighbours (each size's best
+        support by local search, in every fold).
     gate_open_proba_ : ndarray of shape (n_features_in_,)
         Probability that each feature's gate is non-zero, in the final model.
     n_features_in_ : int
@@ -220,11 +226,16 @@ class _L0LinearCV(LinearOutputsMixin, DocLinkMixin, BaseEstimator):
             stack, history = self._train_grid(
                 plain, X, alphas, fold_w, full, targets, stats, features
             )
-            scores = self._score_path(plain, stack, X, y, folds, fold_w, targets, stats)
-        best = int(np.argmax(scores.mean(axis=1)))  # first of ties: the larger alpha
+            members = self._members(plain, stack, X, fold_w, targets, stats, features)
+            scores = self._score_path(plain, members, X, y, folds, fold_w, targets, stats)
+            best = int(np.argmax(scores.mean(axis=1)))  # first of ties: the larger alpha
+            final_member = self._best_size(
+                plain, members, best, X, y, folds, fold_w, targets, stats, features
+            )
+        support_path = np.stack([m.gate.is_open().cpu().numpy() for m in members[:, -1]])
 
         final = self._member_model(
-            stack.member((best, -1)),
+            final_member,
             X,
             targets[-1],
             stats[-1],
@@ -238,7 +249,7 @@ class _L0LinearCV(LinearOutputsMixin, DocLinkMixin, BaseEstimator):
         self.alpha_ = float(alphas[best])
         self.alphas_ = alphas
         self.score_path_ = scores
-        self.support_path_ = (stack.gate.deterministic()[:, -1] > 0).cpu().numpy()
+        self.support_path_ = support_path
         warn_if_all_pruned(
             self.support_, f"The chosen alpha={self.alpha_:.4g}", "Extend alphas to smaller values."
         )
@@ -295,14 +306,81 @@ class _L0LinearCV(LinearOutputsMixin, DocLinkMixin, BaseEstimator):
         )
         return stack, history
 
-    def _score_path(self, plain, stack, X, y, folds, fold_w, targets, stats) -> np.ndarray:
+    def _members(self, plain, stack, X, fold_w, targets, stats, features) -> np.ndarray:
+        """The trained (alpha, fold) models, their supports polished as the plain fit's are.
+
+        With ``refit`` (and a target the search handles), the plain estimator
+        replaces a support of at most :data:`~sklearn_l0.search.MAX_POLISHED`
+        gates by the best of its size that single swaps reach (see
+        :func:`~sklearn_l0.search.polish_support`); each member does the same
+        on its training rows, so that the grid compares, at each size, the
+        best subset found. Members with the same support on the same rows
+        share one search.
+        """
+        members = np.empty(stack.batch_shape, dtype=object)
+        polished = {}
+        for index in np.ndindex(stack.batch_shape):
+            member = members[index] = stack.member(index)
+            f = index[1]
+            n_rows = int(np.count_nonzero(fold_w[:, f]))
+            search = plain._support_search(None, targets[f], member, features.n_candidates, n_rows)
+            if search is None:
+                continue
+            key = (f, member.gate.is_open().cpu().numpy().tobytes())
+            if key not in polished:
+                polish_support(member, X, stats[f], targets[f], fold_w[:, f], **search)
+                polished[key] = member.gate.log_alpha.detach().clone()
+            with torch.no_grad():
+                member.gate.log_alpha.copy_(polished[key])
+        return members
+
+    def _best_size(self, plain, members, best, X, y, folds, fold_w, targets, stats, features):
+        """The all-data model near alpha ``best`` whose number of gates validates best.
+
+        A grid of alphas lets gates enter in steps (the all-data fit can jump
+        from 4 features to 6 between two alphas, and the folds' fits jump at
+        other alphas). Where supports are searched (see :meth:`_members`),
+        every number of gates that the models at ``best`` and its two
+        neighbours span gets, in each fold and on all the rows, the best
+        support of that size that moves reach from the nearest model; each
+        size is scored by cross-validation like an alpha, and the all-data
+        support of the best size (the smallest of ties) is the final one.
+        """
+        member = members[best, -1]
+        n_rows = X.shape[0]
+        if plain._support_search(None, targets[-1], member, features.n_candidates, n_rows) is None:
+            return member
+        near = members[max(best - 1, 0) : best + 2]
+        n_open = np.vectorize(lambda m: int(m.gate.is_open().sum()))(near)
+        sizes = np.arange(n_open.min(), min(n_open.max(), MAX_POLISHED) + 1)
+        if sizes.size <= 1:
+            return member
+        scorer = check_scoring(plain, scoring=self.scoring)
+
+        def of_size(column, size):  # the column's support of that size, from the nearest model
+            start = near[np.argmin(np.abs(n_open[:, column] - size)), column]
+            resized = copy.deepcopy(start)
+            resize_support(resized, X, stats[column], targets[column], fold_w[:, column], size)
+            return resized
+
+        scores = np.empty((sizes.size, len(folds)))
+        for f, (train_rows, test_rows) in enumerate(folds):
+            w = fold_w[train_rows, f]
+            for i, size in enumerate(sizes):
+                model = self._member_model(
+                    of_size(f, size), X[train_rows], targets[f], stats[f], train_rows, w / w.mean()
+                )
+                scores[i, f] = scorer(model, X[test_rows], y[test_rows])
+        return of_size(-1, sizes[int(np.argmax(scores.mean(axis=1)))])
+
+    def _score_path(self, plain, members, X, y, folds, fold_w, targets, stats) -> np.ndarray:
         """Every (alpha, fold) member scored as the plain estimator fitted on the fold."""
         scorer = check_scoring(plain, scoring=self.scoring)
-        scores = np.empty((stack.batch_shape[0], len(folds)))
+        scores = np.empty((members.shape[0], len(folds)))
         refits = {}
         for f, (train_rows, test_rows) in enumerate(folds):
-            for a in range(stack.batch_shape[0]):
-                member = stack.member((a, f))
+            for a in range(members.shape[0]):
+                member = members[a, f]
                 key = (f, (member.gate.deterministic() > 0).cpu().numpy().tobytes())
                 if key not in refits:
                     w = fold_w[train_rows, f]
@@ -374,8 +452,11 @@ class L0RegressorCV(RegressorOutputMixin, MultiOutputMixin, RegressorMixin, _L0L
     computation (one pass over X per step serves all of them; folds are
     sample weights, not copies of X). Each is scored as the
     :class:`L0Regressor` with those settings would be on the held-out fold,
-    the alpha with the best mean score is chosen, and its fit on all the data
-    is the final model.
+    and the alpha with the best mean score is chosen. With ``refit`` (the
+    default), the final model is the support of all the data whose size
+    cross-validates best among the sizes of the models at that alpha and its
+    two neighbours (so a size that the grid steps over is not missed);
+    otherwise it is the fit on all the data at that alpha.
 
     Parameters
     ----------{_CV_PARAMS_DOC}{_TRAINING_PARAMS_DOC}
@@ -428,8 +509,11 @@ class L0ClassifierCV(LogitClassifierMixin, ClassifierMixin, _L0LinearCV):
     fold) model, and the fits on all the data along the grid, train together
     as one torch computation. Each is scored as the :class:`L0Classifier`
     with those settings would be on the held-out fold (stratified folds by
-    default), the alpha with the best mean score is chosen, and its fit on
-    all the data is the final model.
+    default), and the alpha with the best mean score is chosen. For two
+    classes with ``refit`` (the default), the final model is the support of
+    all the data whose size cross-validates best among the sizes of the
+    models at that alpha and its two neighbours; otherwise it is the fit on
+    all the data at that alpha.
 
     Parameters
     ----------{_CV_PARAMS_DOC}{CLASS_WEIGHT_DOC}{_TRAINING_PARAMS_DOC}

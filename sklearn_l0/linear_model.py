@@ -21,7 +21,7 @@ from .data import Standardization
 from .gates import BETA
 from .groups import GROUP_ATTRS_DOC, GROUPS_DOC
 from .nn.layers import L0Linear
-from .search import searchable
+from .search import MAX_POLISHED, searchable
 from .targets import CLASS_WEIGHT_DOC, ClassWeightMixin, encode_labels, regression_target
 from .threads import N_THREADS_DOC
 
@@ -49,7 +49,9 @@ _SELECTION_PARAMS_DOC = (
         strength used. With ``refit=True``, :class:`L0Regressor` and a
         binary :class:`L0Classifier` then polish the support by local search
         on the exact criterion: single moves in, out or swaps, while the
-        criterion of the refitted support decreases.
+        criterion of the refitted support decreases. At a numeric alpha they
+        try swaps only, on a support of at most 50 features: the same count
+        at a lower loss lowers the training objective itself.
     n_features_to_select : int, float or None, default=None
         If set, train to keep exactly this many features (a float in (0, 1)
         is a fraction of the features): the L0 strength becomes a Lagrange
@@ -81,7 +83,9 @@ _TRAINING_PARAMS_DOC = (
         coefficients, so predictions are usually better; with ``refit=False``
         the coefficients are the trained weights times the test-time gates,
         which can be slightly shrunk but are exactly what the gated model
-        learned. Selection (``support_``) is the same either way.
+        learned. :class:`L0Regressor` and a binary :class:`L0Classifier`
+        polish the support by local search only when refitting (see
+        ``alpha``).
     max_iter : int, default=1000
         Maximum number of epochs (passes over the data). With the default
         full-batch training an epoch is one optimizer step.
@@ -278,10 +282,19 @@ class _L0LinearModel(LinearOutputsMixin, L0BaseEstimator):
     def _refits(self) -> bool:
         return self.refit
 
-    def _searches_support(self, n_select, target):
+    def _support_search(self, n_select, target, layer, n_candidates, n_samples):
         # The exact objective of a support is one ridge fit (or a few Newton steps) away.
-        criterion = isinstance(self.alpha, str) or n_select is not None
-        return self.refit and criterion and searchable(target)
+        if not (self.refit and searchable(target)):
+            return None
+        if n_select is None and isinstance(self.alpha, str):
+            # AIC and BIC do not price the search among candidates: with more
+            # candidates than samples, adding the best of them overfits.
+            return {"keep_count": False, "adds": self.alpha == "ebic" or n_candidates < n_samples}
+        # A count, or a numeric alpha: swaps at the size the gates chose lower the loss
+        # and leave the penalty as it is (for a large support, a swap search is slow).
+        if n_select is None and int(layer.gate.is_open().sum()) > MAX_POLISHED:
+            return None
+        return {"keep_count": True}
 
 
 class L0Regressor(RegressorOutputMixin, MultiOutputMixin, RegressorMixin, _L0LinearModel):

@@ -31,6 +31,8 @@ MAX_SWAPS = 5
 """Gates on each side of the swaps tried per move (see :func:`_best_move`)."""
 MAX_MOVES = 100
 """Most moves of one search."""
+MAX_POLISHED = 50
+"""Largest support a fit at a given alpha polishes (a swap search costs its size cubed)."""
 
 
 class _LeastSquares:
@@ -138,23 +140,13 @@ def polish_support(
     the result: log_alpha at the top of its range for gates that enter, at the
     bottom for those that leave.
     """
-    gate = layer.gate
-    n_gates = gate.n_gates
-    index = np.arange(n_gates) if gate.groups is None else gate.groups.cpu().numpy()
-    cost = np.ones(n_gates) if layer.cost is None else layer.cost.double().cpu().numpy()
-    fixed = np.zeros(n_gates, bool)
-    if gate.always_open is not None:
-        fixed = gate.always_open.cpu().numpy()
+    problem, index, cost, fixed = _setup(layer, X, x_std, target, w)
     price = 0.0 if keep_count else float(layer.l0)
-    if target.classes is None:
-        problem = _LeastSquares(X, x_std, target.y, w, layer.l2)
-    else:
-        problem = _Logistic(X, x_std, target.y, w, layer.l2, layer.bias is not None)
 
     def objective(loss: float, support: np.ndarray) -> float:
         return loss + price * cost[support].sum()
 
-    support = gate.is_open().cpu().numpy().copy()
+    support = layer.gate.is_open().cpu().numpy().copy()
     start = support.copy()
     for _ in range(MAX_MOVES):
         move = _best_move(problem, support, index, cost, fixed, objective, keep_count, adds)
@@ -162,8 +154,50 @@ def polish_support(
             break
         support = move
     if not np.array_equal(support, start):
-        _set_gates(gate, support, start)
+        _set_gates(layer.gate, support, start)
     return int(np.count_nonzero(support != start))
+
+
+def resize_support(layer: L0Linear, X, x_std, target: Target, w, size: int) -> None:
+    """Give ``layer`` a support of ``size`` gates: the best of that size that moves reach.
+
+    Gates enter one at a time (the add that fits best, among the outside
+    gates that best fit the residual) or leave one at a time (the drop that
+    costs least), until ``size`` gates are open (or no move is left: gates
+    fixed open stay); then :func:`polish_support` swaps at that size.
+    """
+    problem, index, cost, fixed = _setup(layer, X, x_std, target, w)
+    support = layer.gate.is_open().cpu().numpy().copy()
+    start = support.copy()
+    while (n_open := int(support.sum())) != size:
+        step = 1.0 if n_open > size else -1.0  # a huge price, or reward, per open gate
+
+        def objective(loss: float, trial: np.ndarray, step=step) -> float:
+            return loss + step * 1e6 * trial.sum()
+
+        move = _best_move(problem, support, index, cost, fixed, objective, False, step < 0)
+        if move is None:
+            break
+        support = move
+    if not np.array_equal(support, start):
+        _set_gates(layer.gate, support, start)
+    polish_support(layer, X, x_std, target, w, keep_count=True)
+
+
+def _setup(layer: L0Linear, X, x_std, target: Target, w):
+    """The exact problem of ``layer``'s supports, each gate's columns, costs and fixed gates."""
+    gate = layer.gate
+    n_gates = gate.n_gates
+    index = np.arange(n_gates) if gate.groups is None else gate.groups.cpu().numpy()
+    cost = np.ones(n_gates) if layer.cost is None else layer.cost.double().cpu().numpy()
+    fixed = np.zeros(n_gates, bool)
+    if gate.always_open is not None:
+        fixed = gate.always_open.cpu().numpy()
+    if target.classes is None:
+        problem = _LeastSquares(X, x_std, target.y, w, layer.l2)
+    else:
+        problem = _Logistic(X, x_std, target.y, w, layer.l2, layer.bias is not None)
+    return problem, index, cost, fixed
 
 
 def _best_move(problem, support, index, cost, fixed, objective, keep_count, adds):

@@ -171,3 +171,14 @@ def test_cuda_grid_matches_cpu_grid(Est):
     np.testing.assert_array_equal(gpu.support_, cpu.support_)
     assert isinstance(gpu.score_path_, np.ndarray)
     np.testing.assert_allclose(gpu.score_path_, cpu.score_path_, atol=0.02)
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_size_the_grid_steps_over_is_found_by_cross_validation():
+    """Two alphas, the all-data path jumps from no feature to dozens: the size search between
+    them (each size's best support by swaps, in every fold) lands on the true 4."""
+    X, y, coef = make_sparse_regression(150, 300, n_informative=4, rho=0.5, random_state=0)
+    cv = L0RegressorCV(alphas=[1.0, 0.002], cv=3, random_state=0).fit(X, y)
+    assert cv.support_path_.sum(axis=1)[0] == 0 and cv.support_path_.sum(axis=1)[1] > 10
+    np.testing.assert_array_equal(cv.support_, coef != 0)
+    assert cv.coef_[~cv.support_].max() == 0

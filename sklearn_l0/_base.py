@@ -44,6 +44,7 @@ from .training import (
     EarlyStopping,
     History,
     ParameterAveraging,
+    RisingCount,
     adam_optimizer,
     train,
 )
@@ -167,6 +168,13 @@ class L0BaseEstimator(DocLinkMixin, BaseEstimator):
         return False
 
     @property
+    def _count_price_start(self) -> float | None:
+        """With a target count: None to train at ``alpha`` first and then move the price to
+        the count (:class:`CountTarget`), or a low price to start from instead, raised
+        until the count is reached (:class:`RisingCount`)."""
+        return None
+
+    @property
     def _validation_fraction(self) -> float | None:
         return None
 
@@ -234,9 +242,12 @@ class L0BaseEstimator(DocLinkMixin, BaseEstimator):
                 ]
                 if self._ema_decay is not None:
                     policies.append(ParameterAveraging(self._ema_decay))
-                history, optimizer = train(
-                    module, target.loss_fn, data, policies=policies, **common, **options
-                )
+                if n_select is not None and self._count_price_start is not None:
+                    history, optimizer = History(converged=True), None  # the count trains
+                else:
+                    history, optimizer = train(
+                        module, target.loss_fn, data, policies=policies, **common, **options
+                    )
             if n_select is not None:
                 optimizer = self._select_count(
                     module, target, data, n_select, history, options, common
@@ -359,7 +370,10 @@ class L0BaseEstimator(DocLinkMixin, BaseEstimator):
         without a refit, lets the rest of the model adapt to them.
         """
         layer = module.feature_layer
-        count = CountTarget(layer, n_select)
+        start = self._count_price_start
+        count = (
+            CountTarget(layer, n_select) if start is None else RisingCount(layer, n_select, start)
+        )
         more, optimizer = train(
             module, target.loss_fn, data, policies=[Convergence(), count], **common, **options
         )

@@ -23,6 +23,9 @@ from .networks import ACTIVATIONS, GatedMLP
 from .targets import CLASS_WEIGHT_DOC, ClassWeightMixin, encode_labels, regression_target
 from .threads import N_THREADS_DOC
 
+COUNT_PRICE_START = 1e-3
+"""Price per feature (loss units) that a count starts from, with every gate open."""
+
 _MLP_PARAMS_DOC = (
     """
     hidden_layer_sizes : array-like of int, default=(100,)
@@ -45,10 +48,15 @@ _MLP_PARAMS_DOC = (
         tasks).
     n_features_to_select : int, float or None, default=None
         If set, train to keep exactly this many input features (a float in
-        (0, 1) is a fraction): the input L0 strength becomes a Lagrange
-        multiplier adapted so that the expected number of open feature
-        gates meets the target; then the features with the most open gates
-        are kept, their gates frozen open, and the network is fine-tuned.
+        (0, 1) is a fraction), and ``alpha`` is not used: training starts
+        with every feature gate open and a price of 1e-3 per feature, too
+        low to close any, and the price rises (at most 1% a step) until no
+        more than that many gates are open, so that features leave in the
+        order of their worth once the network has learned what they do;
+        then the features with the most open gates are kept, their gates
+        frozen open, and the network is fine-tuned. With ``early_stopping``
+        or ``ema_decay``, training runs at ``alpha`` first and the price
+        then moves, up or down, until the count is met.
 """
     + GROUPS_DOC
     + """\
@@ -93,8 +101,8 @@ _MLP_PARAMS_DOC = (
         Step size of the Adam optimizer.
     max_iter : int, default=1000
         Maximum number of epochs of each phase of training: the training of
-        weights and gates, then (with ``n_features_to_select``) the phase
-        that meets the count, then the fine-tuning of the weights with every
+        weights and gates (or, with ``n_features_to_select``, the phase that
+        meets the count), then the fine-tuning of the weights with every
         gate frozen at its test-time value (at a tenth of the step; only once
         the gates have settled, and not with ``early_stopping`` or
         ``ema_decay``). ``n_iter_`` counts the epochs of all phases. Most
@@ -134,7 +142,7 @@ _MLP_ATTRS_DOC = (
     """
     alpha_ : float
         The L0 strength per input feature that was used (``alpha``, or the
-        final multiplier with ``n_features_to_select``).
+        price at which the count was met with ``n_features_to_select``).
     support_ : ndarray of shape (n_features_in_,), dtype=bool
         Input features kept by the first layer's gates.
     gate_open_proba_ : ndarray of shape (n_features_in_,)
@@ -309,6 +317,14 @@ class _L0MLP(L0BaseEstimator):
     def _fine_tunes(self) -> bool:
         # early stopping and averaging choose the final parameters themselves
         return not self.early_stopping and self.ema_decay is None
+
+    @property
+    def _count_price_start(self) -> float | None:
+        # A network's gates, priced at alpha from the start, can close before it has
+        # learned what the features do, and closed gates reopen slowly: a count starts
+        # from a low price and raises it (not with early stopping or averaging, which
+        # need the first phase).
+        return COUNT_PRICE_START if self._fine_tunes else None
 
     @property
     def _ema_decay(self) -> float | None:

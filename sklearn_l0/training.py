@@ -291,6 +291,40 @@ class CountTarget(Policy):
         return abs(int(self._n_open()) - self.count) <= max(1, 0.1 * self.count)
 
 
+class RisingCount(CountTarget):
+    """Raise the price of ``layer``'s gates from ``start`` until ``count`` or fewer are open.
+
+    A continuation: training starts with every gate open and a price too low
+    to close any, so the model first learns what the features do; the
+    multiplier then rises (by ``exp(COUNT_RATE * e)`` a step, ``e`` the
+    relative excess of open test-time gates clipped to [0, 1]) and the gates
+    close in the order of their worth, the least useful first. Once the
+    count is reached the price stays where it is; the model is settled from
+    then on (the caller keeps the ``count`` most open gates, so gates that
+    go on closing meanwhile do not matter).
+    """
+
+    def __init__(self, layer: nn.Module, count: float, start: float) -> None:
+        super().__init__(layer, count)
+        self.start = start
+
+    def begin(self, run: Run) -> None:
+        super().begin(run)
+        self.multiplier.fill_(self.start)
+        self.reached = torch.zeros((), dtype=torch.bool, device=self.multiplier.device)
+
+    @torch.no_grad()
+    def after_step(self, run: Run) -> None:
+        n_open = self._n_open()
+        self.reached |= n_open <= self.count
+        excess = ((n_open - self.count) / self.count).clamp(0.0, 1.0)
+        rate = torch.where(self.reached, 0.0, COUNT_RATE * excess)
+        self.multiplier.mul_(torch.exp(rate)).clamp_(1e-8, 1e3)
+
+    def _met(self) -> bool:
+        return bool(self.reached)
+
+
 class GridRetirement(Policy):
     """Models of a grid that have settled for good leave the computation (they stay settled)."""
 

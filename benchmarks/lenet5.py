@@ -244,7 +244,7 @@ def main(argv=None) -> None:
         "dense network "
         f"{1000 * t_dense:.1f} ms, gated {1000 * t_gated:.1f} ms, compact "
         f"{1000 * t_plain:.1f} ms: {speedup:.2f}x faster than the dense one, "
-        f"{speedup / reduction:.2f} of the FLOP reduction ({t_gated / t_plain:.2f}x faster "
+        f"{speedup / reduction:.3f} of the FLOP reduction ({t_gated / t_plain:.2f}x faster "
         "than the gated one)"
     )
     print("\ncompact network:")

@@ -140,6 +140,9 @@ def fit_oracle(Xt, yt, k, seed):
     return np.arange(Xt.shape[1]) < k, lambda X: est.predict(X[:, :k]), HIDDEN, ""
 
 
+METHODS = ("L0 grid", "L0 k", "STG", "LassoNet", "oracle MLP")
+
+
 def run(args):
     peers, skipped = build_methods()
     methods = {"L0 grid": fit_l0_grid, "L0 k": fit_l0_k}
@@ -149,6 +152,9 @@ def run(args):
     if "LassoNet" in peers:
         lassonet = fit_lassonet(peers["LassoNet"]().module, args.lassonet_budget)
     methods["oracle MLP"] = fit_oracle
+    methods = {k: v for k, v in methods.items() if k in args.methods}
+    if "LassoNet" not in args.methods:
+        lassonet = None
     rows = []
     for name in args.families:
         for seed in range(args.seeds):
@@ -233,6 +239,8 @@ def targets(tables):
         if "STG" not in t.index:
             continue
         for method in ("L0 grid", "L0 k"):
+            if method not in t.index:
+                continue
             r, s = t.loc[method], t.loc["STG"]
             checks = {
                 "F1 >= STG": r.f1_mean >= s.f1_mean,
@@ -248,6 +256,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--families", nargs="+", default=list(FAMILIES), choices=list(FAMILIES))
     parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--methods", nargs="+", default=list(METHODS), choices=list(METHODS))
     parser.add_argument("--lassonet-seeds", type=int, default=1)
     parser.add_argument("--lassonet-budget", type=float, default=300.0)
     parser.add_argument("--threads", type=int, default=1)

@@ -50,8 +50,9 @@ _SELECTION_PARAMS_DOC = (
         binary :class:`L0Classifier` then polish the support by local search
         on the exact criterion: single moves in, out or swaps, while the
         criterion of the refitted support decreases. At a numeric alpha they
-        try swaps only, on a support of at most 50 features: the same count
-        at a lower loss lowers the training objective itself.
+        try swaps only, on a support of at most 50 features whose gates all
+        have the same price (no ``penalty_factor`` or cost that differs): the
+        same count at a lower loss lowers the training objective itself.
     n_features_to_select : int, float or None, default=None
         If set, train to keep exactly this many features (a float in (0, 1)
         is a fraction of the features): the L0 strength becomes a Lagrange
@@ -291,9 +292,16 @@ class _L0LinearModel(LinearOutputsMixin, L0BaseEstimator):
             # candidates than samples, adding the best of them overfits.
             return {"keep_count": False, "adds": self.alpha == "ebic" or n_candidates < n_samples}
         # A count, or a numeric alpha: swaps at the size the gates chose lower the loss
-        # and leave the penalty as it is (for a large support, a swap search is slow).
-        if n_select is None and int(layer.gate.is_open().sum()) > MAX_POLISHED:
-            return None
+        # and, where every gate that can move has the same price, leave the penalty as
+        # it is (for a large support, a swap search is slow).
+        if n_select is None:
+            if int(layer.gate.is_open().sum()) > MAX_POLISHED:
+                return None
+            cost, fixed = layer.cost, layer.gate.always_open
+            if cost is not None:
+                free = cost if fixed is None else cost[~fixed]
+                if free.numel() and bool((free != free[0]).any()):
+                    return None
         return {"keep_count": True}
 
 

@@ -149,12 +149,10 @@ def run(args):
     if "STG" in peers:
         methods["STG"] = fit_stg(peers["STG"]().cls)
     lassonet = None
-    if "LassoNet" in peers:
+    if "LassoNet" in peers and "LassoNet" in args.methods:
         lassonet = fit_lassonet(peers["LassoNet"]().module, args.lassonet_budget)
     methods["oracle MLP"] = fit_oracle
     methods = {k: v for k, v in methods.items() if k in args.methods}
-    if "LassoNet" not in args.methods:
-        lassonet = None
     rows = []
     for name in args.families:
         for seed in range(args.seeds):

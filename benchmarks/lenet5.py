@@ -189,7 +189,8 @@ def main(argv=None) -> None:
         evaluated.load_state_dict(torch.load(args.load, map_location=device))
     print("\nepoch | train objective | test error (%) | architecture | expected FLOPs | s")
     start, epoch_times, epoch = time.perf_counter(), [], 0
-    for epoch in range(1, 0 if args.load is not None else args.epochs + 1):
+    n_epochs = 0 if args.load is not None else args.epochs  # a loaded network: no training
+    for epoch in range(1, n_epochs + 1):
         t0 = time.perf_counter()
         model.train()
         total = 0.0

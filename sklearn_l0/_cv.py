@@ -227,10 +227,11 @@ class _L0LinearCV(LinearOutputsMixin, DocLinkMixin, BaseEstimator):
                 plain, X, alphas, fold_w, full, targets, stats, features
             )
             members = self._members(plain, stack, X, fold_w, targets, stats, features)
-            scores = self._score_path(plain, members, X, y, folds, fold_w, targets, stats)
+            score = self._fold_scorer(plain, X, y, folds, fold_w, targets, stats)
+            scores = np.array([[score(m, f) for f, m in enumerate(row[:-1])] for row in members])
             best = int(np.argmax(scores.mean(axis=1)))  # first of ties: the larger alpha
             final_member = self._best_size(
-                plain, members, best, X, y, folds, fold_w, targets, stats, features
+                plain, members, best, X, fold_w, targets, stats, features, score
             )
         support_path = np.stack([m.gate.is_open().cpu().numpy() for m in members[:, -1]])
 
@@ -334,7 +335,7 @@ class _L0LinearCV(LinearOutputsMixin, DocLinkMixin, BaseEstimator):
                 member.gate.log_alpha.copy_(polished[key])
         return members
 
-    def _best_size(self, plain, members, best, X, y, folds, fold_w, targets, stats, features):
+    def _best_size(self, plain, members, best, X, fold_w, targets, stats, features, score):
         """The all-data model near alpha ``best`` whose number of gates validates best.
 
         A grid of alphas lets gates enter in steps (the all-data fit can jump
@@ -345,6 +346,7 @@ class _L0LinearCV(LinearOutputsMixin, DocLinkMixin, BaseEstimator):
         support of that size that moves reach from the nearest model; each
         size is scored by cross-validation like an alpha, and the all-data
         support of the best size (the smallest of ties) is the final one.
+        ``score(member, fold)`` is :meth:`_fold_scorer`'s.
         """
         member = members[best, -1]
         n_rows = X.shape[0]
@@ -355,7 +357,6 @@ class _L0LinearCV(LinearOutputsMixin, DocLinkMixin, BaseEstimator):
         sizes = np.arange(n_open.min(), min(n_open.max(), MAX_POLISHED) + 1)
         if sizes.size <= 1:
             return member
-        scorer = check_scoring(plain, scoring=self.scoring)
 
         def of_size(column, size):  # the column's support of that size, from the nearest model
             start = near[np.argmin(np.abs(n_open[:, column] - size)), column]
@@ -363,32 +364,27 @@ class _L0LinearCV(LinearOutputsMixin, DocLinkMixin, BaseEstimator):
             resize_support(resized, X, stats[column], targets[column], fold_w[:, column], size)
             return resized
 
-        scores = np.empty((sizes.size, len(folds)))
-        for f, (train_rows, test_rows) in enumerate(folds):
-            w = fold_w[train_rows, f]
-            for i, size in enumerate(sizes):
-                model = self._member_model(
-                    of_size(f, size), X[train_rows], targets[f], stats[f], train_rows, w / w.mean()
-                )
-                scores[i, f] = scorer(model, X[test_rows], y[test_rows])
-        return of_size(-1, sizes[int(np.argmax(scores.mean(axis=1)))])
+        n_folds = fold_w.shape[1] - 1
+        scores = [[score(of_size(f, size), f) for f in range(n_folds)] for size in sizes]
+        return of_size(-1, sizes[int(np.argmax(np.mean(scores, axis=1)))])
 
-    def _score_path(self, plain, members, X, y, folds, fold_w, targets, stats) -> np.ndarray:
-        """Every (alpha, fold) member scored as the plain estimator fitted on the fold."""
+    def _fold_scorer(self, plain, X, y, folds, fold_w, targets, stats):
+        """``score(member, fold)``: the member as the plain estimator fitted on the fold's
+        training rows, scored on its held-out rows (one model per support and fold)."""
         scorer = check_scoring(plain, scoring=self.scoring)
-        scores = np.empty((members.shape[0], len(folds)))
         refits = {}
-        for f, (train_rows, test_rows) in enumerate(folds):
-            for a in range(members.shape[0]):
-                member = members[a, f]
-                key = (f, (member.gate.deterministic() > 0).cpu().numpy().tobytes())
-                if key not in refits:
-                    w = fold_w[train_rows, f]
-                    refits[key] = self._member_model(
-                        member, X[train_rows], targets[f], stats[f], train_rows, w / w.mean()
-                    )
-                scores[a, f] = scorer(refits[key], X[test_rows], y[test_rows])
-        return scores
+
+        def score(member, f):
+            train_rows, test_rows = folds[f]
+            key = (f, (member.gate.deterministic() > 0).cpu().numpy().tobytes())
+            if key not in refits:
+                w = fold_w[train_rows, f]
+                refits[key] = self._member_model(
+                    member, X[train_rows], targets[f], stats[f], train_rows, w / w.mean()
+                )
+            return scorer(refits[key], X[test_rows], y[test_rows])
+
+        return score
 
     def _member_model(
         self, member, X_train, target, x_std, train_rows, weights, history=None, features=None

@@ -21,7 +21,7 @@ from .data import Standardization
 from .gates import BETA
 from .groups import GROUP_ATTRS_DOC, GROUPS_DOC
 from .nn.layers import L0Linear
-from .search import MAX_POLISHED, searchable
+from .search import MAX_POLISHED, searchable, swaps_keep_penalty
 from .targets import CLASS_WEIGHT_DOC, ClassWeightMixin, encode_labels, regression_target
 from .threads import N_THREADS_DOC
 
@@ -294,14 +294,10 @@ class _L0LinearModel(LinearOutputsMixin, L0BaseEstimator):
         # A count, or a numeric alpha: swaps at the size the gates chose lower the loss
         # and, where every gate that can move has the same price, leave the penalty as
         # it is (for a large support, a swap search is slow).
-        if n_select is None:
-            if int(layer.gate.is_open().sum()) > MAX_POLISHED:
-                return None
-            cost, fixed = layer.cost, layer.gate.always_open
-            if cost is not None:
-                free = cost if fixed is None else cost[~fixed]
-                if free.numel() and bool((free != free[0]).any()):
-                    return None
+        if n_select is None and (
+            int(layer.gate.is_open().sum()) > MAX_POLISHED or not swaps_keep_penalty(layer)
+        ):
+            return None
         return {"keep_count": True}
 
 

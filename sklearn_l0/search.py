@@ -158,6 +158,17 @@ def polish_support(
     return int(np.count_nonzero(support != start))
 
 
+def swaps_keep_penalty(layer: L0Linear) -> bool:
+    """Whether every gate of ``layer`` that a swap can move has the same price.
+
+    Then a swap leaves the L0 penalty as it is, and a lower loss is a lower
+    training objective at any ``alpha``.
+    """
+    _, cost, fixed = _gate_structure(layer)
+    free = cost[~fixed]
+    return free.size == 0 or bool(np.all(free == free[0]))
+
+
 def resize_support(layer: L0Linear, X, x_std, target: Target, w, size: int) -> None:
     """Give ``layer`` a support of ``size`` gates: the best of that size that moves reach.
 
@@ -186,6 +197,15 @@ def resize_support(layer: L0Linear, X, x_std, target: Target, w, size: int) -> N
 
 def _setup(layer: L0Linear, X, x_std, target: Target, w):
     """The exact problem of ``layer``'s supports, each gate's columns, costs and fixed gates."""
+    if target.classes is None:
+        problem = _LeastSquares(X, x_std, target.y, w, layer.l2)
+    else:
+        problem = _Logistic(X, x_std, target.y, w, layer.l2, layer.bias is not None)
+    return (problem, *_gate_structure(layer))
+
+
+def _gate_structure(layer: L0Linear):
+    """``(index, cost, fixed)``: each column's gate, each gate's price, the fixed gates."""
     gate = layer.gate
     n_gates = gate.n_gates
     index = np.arange(n_gates) if gate.groups is None else gate.groups.cpu().numpy()
@@ -193,11 +213,7 @@ def _setup(layer: L0Linear, X, x_std, target: Target, w):
     fixed = np.zeros(n_gates, bool)
     if gate.always_open is not None:
         fixed = gate.always_open.cpu().numpy()
-    if target.classes is None:
-        problem = _LeastSquares(X, x_std, target.y, w, layer.l2)
-    else:
-        problem = _Logistic(X, x_std, target.y, w, layer.l2, layer.bias is not None)
-    return problem, index, cost, fixed
+    return index, cost, fixed
 
 
 def _best_move(problem, support, index, cost, fixed, objective, keep_count, adds):

@@ -51,6 +51,7 @@ from .training import (
 from .utils import (
     DocLinkMixin,
     atomic_fit,
+    noise_generator,
     numpy_tree,
     resolve_device,
     seed_from,
@@ -203,12 +204,8 @@ class L0BaseEstimator(DocLinkMixin, BaseEstimator):
         n_select = None if incremental else self._n_select(features)
         target, x_std = self._encode(X, y, sample_weight, resumed, incremental, classes)
         device = resolve_device(self.device)
-        generator = torch.Generator(device=device)
-        seed = None
-        if resumed is None:
-            generator.manual_seed(seed := seed_from(self.random_state))
-        else:
-            generator.set_state(torch.as_tensor(resumed["generator"]))
+        seed = seed_from(self.random_state) if resumed is None else None
+        generator = noise_generator(device, seed, None if resumed is None else resumed["generator"])
         data = Dataset(
             to_device(X, x_std, device),
             torch.as_tensor(target.y, device=device),

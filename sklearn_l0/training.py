@@ -407,8 +407,9 @@ def train(
 
     policies = [Convergence()] if policies is None else list(policies)
     gates = [m for m in module.modules() if isinstance(m, HardConcreteGate)]
-    for gate in gates:
-        gate.generator = generator
+    if generator is not None:  # else each gate draws from its own generator
+        for gate in gates:
+            gate.generator = generator
     if optimizer is None:
         optimizer = adam_optimizer(
             [p for p in module.parameters() if p.requires_grad], learning_rate

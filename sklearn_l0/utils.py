@@ -76,6 +76,25 @@ def seed_from(random_state) -> int:
     return int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
 
 
+def noise_generator(device: torch.device, seed: int | None, state=None) -> torch.Generator:
+    """The training noise's generator on ``device``: seeded, or continuing a saved ``state``.
+
+    A state saved on another kind of device (CPU and CUDA generators keep
+    states of different sizes: a model fitted on a GPU continued on a machine
+    without one) seeds the generator from its bytes instead, deterministically.
+    """
+    generator = torch.Generator(device=device)
+    if state is None:
+        return generator.manual_seed(seed)
+    state = torch.as_tensor(state)
+    try:
+        generator.set_state(state)
+    except RuntimeError:
+        entropy = np.random.SeedSequence(state.numpy().astype(np.uint32).tolist())
+        generator.manual_seed(int(entropy.generate_state(1, np.uint64)[0] >> 2))
+    return generator
+
+
 def atomic_fit(fit_method):
     """Decorate a fitting method so that it fully succeeds or leaves the estimator as it was.
 

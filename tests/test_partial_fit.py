@@ -7,6 +7,7 @@ import pytest
 import scipy.sparse as sp
 import torch
 from _estimators import INCREMENTAL
+from sklearn.base import clone
 
 from sklearn_l0 import (
     L0Classifier,
@@ -100,6 +101,22 @@ def test_partial_fit_after_fit_continues_the_run(estimator):
     assert est.loss_curve_[-1] < curve[0]
     with pytest.raises(ValueError, match="features"):
         est.partial_fit(X[:, :3], y)
+
+
+@pytest.mark.parametrize("estimator", ESTIMATORS, ids=lambda e: type(e).__name__)
+def test_partial_fit_continues_a_noise_state_saved_on_another_kind_of_device(estimator):
+    """A model fitted on a GPU keeps a CUDA generator state (16 bytes, not the CPU's 5056):
+    continued on the CPU, it seeds the noise from that state, the same way every time."""
+    X, y = _data(estimator)
+    est = clone(estimator).set_params(max_iter=5, device="cpu").fit(X, y)
+    cuda_state = np.arange(16, dtype=np.uint8)  # what a CUDA generator's get_state() holds
+    curves = []
+    for _ in range(2):
+        copy = pickle.loads(pickle.dumps(est))
+        copy._continuation["generator"] = cuda_state
+        curves.append(copy.partial_fit(X, y).loss_curve_)
+    assert curves[0].shape == (est.n_iter_ + 1,)
+    np.testing.assert_array_equal(curves[0], curves[1])
 
 
 def test_sparse_and_dense_chunks_train_the_same_model():

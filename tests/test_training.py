@@ -81,6 +81,20 @@ def test_convergence_stops_once_objective_and_gates_settle():
     assert history.n_open_curve[-1] == 3
 
 
+def test_without_a_generator_the_gates_draw_from_their_own():
+    """``train`` called without ``generator`` (as a torch user may) leaves each gate's own
+    generator in place: the run is reproducible from the modules' seeds alone."""
+    data = _problem()
+    layers = [_layer(), _layer()]
+    for layer in layers:
+        with torch.random.fork_rng():
+            torch.manual_seed(0)  # the shuffle draws from torch's global generator here
+            train(layer, squared_loss, data, batch_size=50, **OPTIONS)
+        assert isinstance(layer.gate.generator, torch.Generator)
+    torch.testing.assert_close(layers[0].weight, layers[1].weight, rtol=0, atol=0)
+    assert (layers[0].gate.deterministic() > 0).tolist() == [True] * 3 + [False] * 7
+
+
 def test_max_iter_warns_with_what_training_waited_for():
     with pytest.warns(ConvergenceWarning, match="before the objective and the gates settled"):
         history, _ = _fit(_layer(), _problem(), max_iter=5)

@@ -275,9 +275,9 @@ class HardConcreteGate(nn.Module):
     def noise_generator(self) -> torch.Generator:
         """The generator of the gate noise, on ``log_alpha``'s device."""
         device = self.log_alpha.device
-        if self.generator.device != device:  # moved: continue on a generator there
-            seed = int(torch.randint(2**62, (), generator=self.generator))
-            self.generator = torch.Generator(device=device).manual_seed(seed)
+        if _indexed(self.generator.device) != device:  # moved: continue on a generator there
+            seed = torch.randint(2**62, (), generator=self.generator, device=self.generator.device)
+            self.generator = torch.Generator(device=device).manual_seed(int(seed))
         return self.generator
 
     def prob_nonzero(self) -> torch.Tensor:
@@ -327,3 +327,10 @@ class HardConcreteGate(nn.Module):
             f"n_gates={tuple(self.log_alpha.shape) if self.log_alpha.dim() > 1 else self.n_gates}, "
             f"temperature={self.temperature:.4g}, per_sample={self.per_sample}"
         )
+
+
+def _indexed(device: torch.device) -> torch.device:
+    """``device`` with its index: a generator made on ``"cuda"`` lives on the current GPU."""
+    if device.type == "cuda" and device.index is None:
+        return torch.device("cuda", torch.cuda.current_device())
+    return device

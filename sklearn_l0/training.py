@@ -358,22 +358,24 @@ class ParameterAveraging(Policy):
         self.decay = decay
 
     def begin(self, run: Run) -> None:
-        from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
+        self.params = list(run.module.parameters())
+        self.mean = [p.detach().clone() for p in self.params]
+        self.n_steps = 0  # a host count: no device read per step
 
-        self.average = AveragedModel(
-            run.module, multi_avg_fn=get_ema_multi_avg_fn(self.decay), use_buffers=False
-        )
-
+    @torch.no_grad()
     def after_step(self, run: Run) -> None:
-        self.average.update_parameters(run.module)
+        if self.n_steps == 0:  # the first step's parameters start the average
+            for mean, param in zip(self.mean, self.params, strict=True):
+                mean.copy_(param)
+        else:
+            torch._foreach_lerp_(self.mean, self.params, 1.0 - self.decay)
+        self.n_steps += 1
 
     @torch.no_grad()
     def end(self, run: Run) -> None:
-        if int(self.average.n_averaged) == 0:  # failed before the first step
+        if self.n_steps == 0:  # failed before the first step
             return
-        for param, mean in zip(
-            run.module.parameters(), self.average.module.parameters(), strict=True
-        ):
+        for param, mean in zip(self.params, self.mean, strict=True):
             param.copy_(mean)
         self.restored_best = True  # the final parameters are not the last step's
 

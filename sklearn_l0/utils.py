@@ -58,6 +58,8 @@ def resolve_device(device: str | torch.device) -> torch.device:
                 f"device={device!r} was requested but this machine has {n} CUDA device(s) "
                 f"(available: {', '.join(f'cuda:{i}' for i in range(n))})."
             )
+        if dev.index is None:  # the current GPU, named: tensors and generators compare equal
+            dev = torch.device("cuda", torch.cuda.current_device())
     elif dev.type != "cpu":
         raise ValueError(f"device={device!r} is not supported; use 'cpu', 'cuda' or 'auto'.")
     return dev

@@ -350,8 +350,9 @@ def test_l0linear_matches_nn_linear_arguments_and_initialisation_bound():
 def test_cuda_training_noise_and_compaction():
     torch.manual_seed(0)
     net = _cnn().cuda().train()
+    x = torch.randn(4, 1, 28, 28, device="cuda")
     before = torch.cuda.get_rng_state()
-    out = net(torch.randn(4, 1, 28, 28, device="cuda"))
+    out = net(x)
     (out.square().mean() + 1e-3 * l0_penalty(net)).backward()
     assert torch.equal(torch.cuda.get_rng_state(), before)
     assert all(m.gate.generator.device.type == "cuda" for m in net if hasattr(m, "gate"))

@@ -193,7 +193,8 @@ class L0Linear(nn.Module):
     def reset_parameters(self, generator: torch.Generator | None = None) -> None:
         """Weights uniform in ``+-1/sqrt(in_features)`` (``nn.Linear``'s bound), zero bias."""
         bound = 1.0 / math.sqrt(max(self.in_features, 1))
-        w = torch.rand(self.weight.shape, generator=generator, device=self.weight.device)
+        device = self.weight.device if generator is None else generator.device
+        w = torch.rand(self.weight.shape, generator=generator, device=device).to(self.weight.device)
         self.weight.copy_((2.0 * w - 1.0) * bound)
         if self.bias is not None:
             self.bias.zero_()

@@ -96,6 +96,7 @@ def main() -> None:
     parser.add_argument("--alpha", type=float, default=0.002)
     parser.add_argument("--saga-rows", type=int, default=100_000)
     parser.add_argument("--device", default="cuda", help="cpu: a smoke run of the script")
+    parser.add_argument("--profile", action="store_true", help="print a whole fit's profile")
     args = parser.parse_args()
     if args.device == "cuda" and not torch.cuda.is_available():
         raise SystemExit("bench_gpu.py needs a CUDA device (or --device cpu for a smoke run).")
@@ -126,7 +127,10 @@ def main() -> None:
     yd = torch.as_tensor(y.astype(np.float32), device=device)
     rows = []
 
-    # One model.
+    # One model (after a short untimed run: CUDA's lazy kernel loading and library
+    # handles stay out of the step time).
+    single = L0Linear(args.p, 1, l0=args.alpha, l2=1e-3).to(device)
+    step_time(single, binary_log_loss, Dataset(Xd, yd, torch.ones_like(yd)), 3)
     _reset_peak()
     single = L0Linear(args.p, 1, l0=args.alpha, l2=1e-3).to(device)
     one = step_time(single, binary_log_loss, Dataset(Xd, yd, torch.ones_like(yd)), args.epochs)
@@ -150,6 +154,11 @@ def main() -> None:
     grid_data = Dataset(Xd, yd.view(-1, 1, 1), torch.as_tensor(fold_w, device=device).unsqueeze(1))
     many = step_time(grid, binary_log_loss, grid_data, args.epochs)
     rows.append((f"{n_alphas * (n_folds + 1)} models (CV grid), step", many, many / floor, _peak()))
+    if device.type == "cuda":  # what-if: the same step with TF32 matrix products
+        torch.backends.cuda.matmul.allow_tf32 = True
+        tf32 = step_time(grid, binary_log_loss, grid_data, args.epochs)
+        torch.backends.cuda.matmul.allow_tf32 = False
+        rows.append(("the same, TF32 products (not the default)", tf32, tf32 / floor, _peak()))
     del Xd, grid_data
     torch.cuda.empty_cache()
 
@@ -160,6 +169,14 @@ def main() -> None:
         lambda: L0Classifier(alpha=args.alpha, random_state=0, device=device).fit(X, y), sync=_sync
     )
     rows.append((f"L0Classifier fit ({name})", fit_s, None, _peak()))
+    if args.profile:  # where a whole fit's time goes: a second fit, under cProfile
+        import cProfile
+        import pstats
+
+        profile = cProfile.Profile()
+        profile.runcall(L0Classifier(alpha=args.alpha, random_state=0, device=device).fit, X, y)
+        pstats.Stats(profile).sort_stats("cumulative").print_stats(r"sklearn_l0.*\.py", 25)
+        pstats.Stats(profile).sort_stats("tottime").print_stats(20)
     sub = slice(0, args.saga_rows)
     saga = LogisticRegression(l1_ratio=1.0, solver="saga", C=0.05, max_iter=100)
     with warnings.catch_warnings():

@@ -29,6 +29,7 @@ from .data import (
     Standardization,
     column_stats,
     input_offset,
+    on_accelerator,
     to_device,
     validate_fit_data,
 )
@@ -202,8 +203,8 @@ class L0BaseEstimator(DocLinkMixin, BaseEstimator):
         sample_weight = self._weigh_samples(y, sample_weight, incremental)
         features = resolve_groups(self, X.shape[1])
         n_select = None if incremental else self._n_select(features)
-        target, x_std = self._encode(X, y, sample_weight, resumed, incremental, classes)
         device = resolve_device(self.device)
+        target, x_std = self._encode(X, y, sample_weight, resumed, incremental, classes, device)
         seed = seed_from(self.random_state) if resumed is None else None
         generator = noise_generator(device, seed, None if resumed is None else resumed["generator"])
         data = Dataset(
@@ -257,7 +258,15 @@ class L0BaseEstimator(DocLinkMixin, BaseEstimator):
                     n_select, target, module.feature_layer, features.n_candidates, X.shape[0]
                 )
             if search is not None:
-                polish_support(module.feature_layer, X, x_std, target, sample_weight, **search)
+                polish_support(
+                    module.feature_layer,
+                    X,
+                    x_std,
+                    target,
+                    sample_weight,
+                    standardized=on_accelerator(data.X, X.shape[0]),
+                    **search,
+                )
             refitted = None
             if self._refits and not incremental:
                 refitted = refit_on_support(module, target.loss_fn, X, x_std, data.y, sample_weight)
@@ -276,7 +285,7 @@ class L0BaseEstimator(DocLinkMixin, BaseEstimator):
                 "and target counts need all the data at once); use fit."
             )
 
-    def _encode(self, X, y, sample_weight, resumed, incremental: bool, classes):
+    def _encode(self, X, y, sample_weight, resumed, incremental: bool, classes, device):
         """The target and the standardization of X: new, or those of the run resumed."""
         if resumed is None:
             if incremental and classes is None and not self._y_numeric:
@@ -284,7 +293,7 @@ class L0BaseEstimator(DocLinkMixin, BaseEstimator):
             target = self._prepare_target(y, sample_weight, classes=classes)
             if not self._standardizes:
                 return target, Standardization.identity(X.shape[1])
-            return target, column_stats(X, sample_weight, center=self._center_X)
+            return target, column_stats(X, sample_weight, center=self._center_X, device=device)
         like = resumed["target"]
         if classes is not None and not np.array_equal(np.unique(classes), like.classes):
             raise ValueError(

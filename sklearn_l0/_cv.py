@@ -219,7 +219,8 @@ class _L0LinearCV(LinearOutputsMixin, DocLinkMixin, BaseEstimator):
         full = plain._prepare_target(y, sample_weight)  # first: its errors (one class) come first
         fold_w = _fold_weights(folds, sample_weight)
         targets = self._fold_targets(plain, y, fold_w, full)
-        stats = [column_stats(X, w, center=self.fit_intercept) for w in fold_w.T]
+        device = resolve_device(self.device)
+        stats = [column_stats(X, w, center=self.fit_intercept, device=device) for w in fold_w.T]
         alphas = self._alpha_grid(X, stats[-1], full, sample_weight, features)
         work = X.shape[0] * (X.shape[1] + 1) * full.n_outputs * alphas.size * fold_w.shape[1]
         with limited_threads(threads_for(self.n_threads, work)):

@@ -10,6 +10,7 @@ device and yields mini-batches.
 
 from __future__ import annotations
 
+import functools
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -91,12 +92,14 @@ def _safe_scale(std: np.ndarray, mean: np.ndarray, what: str = "X") -> np.ndarra
 
 
 @np.errstate(over="ignore", invalid="ignore")  # overflow: see _safe_scale
-def column_stats(X, sample_weight: np.ndarray, center: bool = True) -> Standardization:
+def column_stats(X, sample_weight: np.ndarray, center: bool = True, device=None) -> Standardization:
     """Weighted column means and (constant-safe) standard deviations of X.
 
     Dense X is read in row chunks in float64, so no full-size temporary is
-    made. Without ``center`` the mean is 0 and columns are scaled by their
-    root mean square.
+    made; with an accelerator as ``device`` the chunks are summed there (a
+    GPU fit then spends its time on the GPU, not in host arithmetic over X).
+    Without ``center`` the mean is 0 and columns are scaled by their root mean
+    square.
     """
     if sp.issparse(X):
         X = sp.csr_matrix(X, dtype=np.float64)  # float32 X: the weights' dtype must match
@@ -104,17 +107,26 @@ def column_stats(X, sample_weight: np.ndarray, center: bool = True) -> Standardi
         if not center:
             mean, var = np.zeros_like(mean), var + mean**2
         return Standardization(mean, _safe_scale(np.sqrt(var), mean))
-    total = sample_weight.sum()
-    mean = np.zeros(X.shape[1])
-    if center:
-        for i in range(0, X.shape[0], _CHUNK):
-            mean += sample_weight[i : i + _CHUNK] @ np.asarray(X[i : i + _CHUNK], dtype=np.float64)
-        mean /= total
-    var = np.zeros(X.shape[1])
+    if device is None or torch.device(device).type == "cpu":
+        take = functools.partial(np.asarray, dtype=np.float64)
+    else:
+
+        def take(a):  # moved in its own dtype, summed in float64
+            return torch.as_tensor(np.ascontiguousarray(a), device=device).double()
+
+    # One pass: sums of x - shift and its square, the shift (the first rows' mean) keeping
+    # the two sums free of cancellation; the sums come out of a GPU once.
+    w, total = take(sample_weight), sample_weight.sum()
+    shift = take(X[:_CHUNK]).mean(axis=0) if center else take(np.zeros(X.shape[1]))
+    s1, s2 = take(np.zeros(X.shape[1])), take(np.zeros(X.shape[1]))
     for i in range(0, X.shape[0], _CHUNK):
-        dev = np.asarray(X[i : i + _CHUNK], dtype=np.float64) - mean
-        var += sample_weight[i : i + _CHUNK] @ (dev * dev)
-    return Standardization(mean, _safe_scale(np.sqrt(var / total), mean))
+        dev = take(X[i : i + _CHUNK]) - shift
+        s1 += w[i : i + _CHUNK] @ dev
+        s2 += w[i : i + _CHUNK] @ (dev * dev)
+    s1, s2, shift = (np.asarray(a.cpu() if torch.is_tensor(a) else a) for a in (s1, s2, shift))
+    mean = shift + s1 / total if center else shift
+    var = np.maximum(s2 / total - (s1 / total) ** 2, 0.0) if center else s2 / total
+    return Standardization(mean, _safe_scale(np.sqrt(var), mean))
 
 
 @np.errstate(over="ignore", invalid="ignore")  # overflow: see _safe_scale
@@ -158,6 +170,17 @@ def to_device(
         chunk = torch.tensor(np.ascontiguousarray(X[i : i + _CHUNK]), device=device)  # a copy
         Xt[i : i + _CHUNK] = (chunk.double() - mean) / scale
     return Xt
+
+
+def on_accelerator(X, n_rows: int) -> torch.Tensor | None:
+    """``X`` (a :func:`to_device` copy) if it is dense, of ``n_rows`` rows, off the CPU; else None.
+
+    Where a whole pass over X is needed after training, such a copy is read
+    in the accelerator's memory instead of the host's.
+    """
+    if torch.is_tensor(X) and X.device.type != "cpu" and X.shape[0] == n_rows:
+        return X
+    return None
 
 
 def input_offset(X, stats: Standardization, device, dtype=DTYPE) -> torch.Tensor | None:

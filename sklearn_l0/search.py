@@ -17,6 +17,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 import torch
+import torch.nn.functional as F
 from scipy.special import expit, log_expit
 from sklearn.utils.extmath import safe_sparse_dot
 
@@ -38,42 +39,56 @@ MAX_POLISHED = 50
 class _LeastSquares:
     """Ridge fits of standardized, centered y on standardized columns of X (weighted rows).
 
-    The same normal equations as the refit (``refit._ridge_solve``); X is never
-    standardized whole: only the columns of the supports tried are. The loss
-    of a fit is ``0.5 * mean_k log(MSE_k)``, the profiled Gaussian likelihood
+    The same normal equations as the refit (``refit._ridge_solve``), in float64;
+    X is never standardized whole: only the columns of the supports tried are
+    (``columns``). On the CPU the fits run in numpy (its calls on small arrays
+    cost about half of torch's), on an accelerator in torch, on the columns
+    moved there as the refit's are; :class:`_Ops` gives both one code. Every
+    column is scored against a residual on the host, or on the device from
+    ``standardized``: X already standardized there as a dense tensor (the
+    training data), which then gives the columns too, so that a GPU fit reads
+    X from its own memory. The loss of
+    a fit is ``0.5 * mean_k log(MSE_k)``, the profiled Gaussian likelihood
     that information criteria price (and, for a fixed count, a monotone
     function of the squared error).
     """
 
-    def __init__(self, X, x_std: Standardization, y: np.ndarray, w: np.ndarray, l2: float):
-        self.X, self.x_std, self.w, self.l2 = X, x_std, w, l2
-        self.y = np.asarray(y, dtype=np.float64).reshape(len(w), -1)
+    def __init__(self, X, x_std: Standardization, y, w, l2: float, device, standardized=None):
+        self.X, self.x_std, self.l2, self.standardized = X, x_std, l2, standardized
+        self.ops = _Ops(device)
+        self.w = self.ops.array(w)
+        self.y = self.ops.array(np.asarray(y, dtype=np.float64).reshape(len(w), -1))
         self.n, self.k = self.y.shape
 
-    def columns(self, cols: np.ndarray) -> np.ndarray:
-        """The standardized columns ``cols`` of X, dense float64."""
+    def columns(self, cols: np.ndarray):
+        """The standardized columns ``cols`` of X, dense float64 (on the device)."""
+        if self.standardized is not None:  # a gather in the device's memory, not the host's
+            return self.standardized[:, torch.as_tensor(cols, device=self.ops.device)].double()
         part = self.X[:, cols]
         part = part.toarray() if sp.issparse(part) else np.asarray(part, dtype=np.float64)
-        return (part - self.x_std.mean[cols]) / self.x_std.scale[cols]
+        return self.ops.array((part - self.x_std.mean[cols]) / self.x_std.scale[cols])
 
-    def scores(self, residual: np.ndarray) -> np.ndarray:
+    def scores(self, residual) -> np.ndarray:
         """Squared weighted correlation of every column with the residual (mean over outputs)."""
         wr = self.w[:, None] * residual
-        corr = safe_sparse_dot(self.X.T, wr, dense_output=True)
-        corr = (corr - np.outer(self.x_std.mean, wr.sum(axis=0))) / self.x_std.scale[:, None]
+        if self.standardized is not None:
+            corr = (self.standardized.T @ wr.to(self.standardized.dtype)).double().cpu().numpy()
+        else:
+            wr = wr.cpu().numpy() if torch.is_tensor(wr) else wr
+            corr = safe_sparse_dot(self.X.T, wr, dense_output=True)
+            corr = (corr - np.outer(self.x_std.mean, wr.sum(axis=0))) / self.x_std.scale[:, None]
         return np.square(corr / self.n).mean(axis=1)
 
-    def fit(self, Z: np.ndarray) -> tuple[float, np.ndarray]:
+    def fit(self, Z):
         """``(loss, residual)`` of the ridge fit on the columns ``Z``."""
         residual = self.y
         if Z.shape[1]:
             scale = 2.0 / (self.n * self.k)
-            gram = Z.T @ (self.w[:, None] * Z) * scale
-            gram[np.diag_indices_from(gram)] += self.l2
+            gram = Z.T @ (self.w[:, None] * Z) * scale + self.l2 * self.ops.eye(Z.shape[1])
             rhs = Z.T @ (self.w[:, None] * self.y) * scale
-            residual = self.y - Z @ _solve(gram, rhs)
+            residual = self.y - Z @ self.ops.solve(gram, rhs)
         mse = (self.w[:, None] * residual**2).mean(axis=0)
-        return 0.5 * float(np.log(np.maximum(mse, 1e-12)).mean()), residual
+        return 0.5 * float(self.ops.log(mse.clip(min=1e-12)).mean()), residual
 
 
 class _Logistic(_LeastSquares):
@@ -87,35 +102,71 @@ class _Logistic(_LeastSquares):
 
     NEWTON_STEPS = 30
 
-    def __init__(self, X, x_std, y, w, l2: float, intercept: bool):
-        super().__init__(X, x_std, y, w, l2)
+    def __init__(self, X, x_std, y, w, l2: float, device, standardized, intercept: bool):
+        super().__init__(X, x_std, y, w, l2, device, standardized)
         self.intercept = intercept
 
-    def fit(self, Z: np.ndarray) -> tuple[float, np.ndarray]:
-        A = np.hstack([Z, np.ones((self.n, 1))]) if self.intercept else Z
+    def fit(self, Z):
+        ops = self.ops
+        A = ops.hstack([Z, ops.array(np.ones((self.n, 1)))]) if self.intercept else Z
         y, w = self.y[:, 0], self.w
         ridge = np.full(A.shape[1], self.l2)
         if self.intercept:
             ridge[-1] = 0.0
-        beta = np.zeros(A.shape[1])
+        ridge = ops.array(ridge)
+        beta = 0.0 * ridge
+        damping = ops.diag(ridge) + 1e-10 * ops.eye(len(ridge))
         for _ in range(self.NEWTON_STEPS if A.shape[1] else 0):
-            p = expit(A @ beta)
+            p = ops.sigmoid(A @ beta)
             grad = A.T @ (w * (p - y)) / self.n + ridge * beta
-            hess = A.T @ ((w * p * (1 - p))[:, None] * A) / self.n + np.diag(ridge)
-            step = _solve(hess + 1e-10 * np.eye(len(beta)), grad)
+            hess = A.T @ ((w * p * (1 - p))[:, None] * A) / self.n + damping
+            step = ops.solve(hess, grad)
             beta -= step
-            if np.abs(step).max() < 1e-8:
+            if float(abs(step).max()) < 1e-8:
                 break
         logit = A @ beta
-        loss = np.mean(w * (-y * log_expit(logit) - (1 - y) * log_expit(-logit)))
-        return float(loss), (y - expit(logit))[:, None]
+        loss = (w * (-y * ops.log_sigmoid(logit) - (1 - y) * ops.log_sigmoid(-logit))).mean()
+        return float(loss), (y - ops.sigmoid(logit))[:, None]
 
 
-def _solve(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    try:
-        return np.linalg.solve(a, b)
-    except np.linalg.LinAlgError:  # collinear columns without ridge: least squares
-        return np.linalg.lstsq(a, b, rcond=None)[0]
+class _Ops:
+    """The array functions of the fits, from numpy on the CPU, torch (float64) elsewhere."""
+
+    def __init__(self, device: torch.device) -> None:
+        self.device = None if device.type == "cpu" else device
+        self.np = self.device is None
+
+    def array(self, a):
+        a = np.asarray(a, dtype=np.float64)
+        return a if self.np else torch.as_tensor(a, device=self.device)
+
+    def eye(self, k: int):
+        return self.array(np.eye(k))
+
+    def diag(self, v):
+        return np.diag(v) if self.np else torch.diag(v)
+
+    def hstack(self, arrays):
+        return np.hstack(arrays) if self.np else torch.hstack(arrays)
+
+    def log(self, a):
+        return np.log(a) if self.np else torch.log(a)
+
+    def sigmoid(self, a):
+        return expit(a) if self.np else torch.sigmoid(a)
+
+    def log_sigmoid(self, a):
+        return log_expit(a) if self.np else F.logsigmoid(a)
+
+    def solve(self, a, b):
+        """``a^-1 b``; least squares for singular ``a`` (collinear columns without ridge)."""
+        if self.np:
+            try:
+                return np.linalg.solve(a, b)
+            except np.linalg.LinAlgError:
+                return np.linalg.lstsq(a, b, rcond=None)[0]
+        x, info = torch.linalg.solve_ex(a, b)
+        return x if int(info) == 0 else torch.linalg.pinv(a) @ b
 
 
 def searchable(target: Target) -> bool:
@@ -124,7 +175,15 @@ def searchable(target: Target) -> bool:
 
 
 def polish_support(
-    layer: L0Linear, X, x_std, target: Target, w, *, keep_count: bool, adds: bool = True
+    layer: L0Linear,
+    X,
+    x_std,
+    target: Target,
+    w,
+    *,
+    keep_count: bool,
+    adds: bool = True,
+    standardized: torch.Tensor | None = None,
 ) -> int:
     """Improve the support of ``layer`` by single moves; returns the number of moves made.
 
@@ -138,9 +197,11 @@ def polish_support(
     when the candidates outnumber the samples, where adding the best of many
     candidates would overfit. Gates fixed open stay open. The gates are set to
     the result: log_alpha at the top of its range for gates that enter, at the
-    bottom for those that leave.
+    bottom for those that leave. The fits run in float64 on the layer's
+    device; ``standardized`` (X standardized by ``x_std``, dense, on that
+    device) lets every column be scored there too, instead of on the host.
     """
-    problem, index, cost, fixed = _setup(layer, X, x_std, target, w)
+    problem, index, cost, fixed = _setup(layer, X, x_std, target, w, standardized)
     price = 0.0 if keep_count else float(layer.l0)
 
     def objective(loss: float, support: np.ndarray) -> float:
@@ -195,12 +256,13 @@ def resize_support(layer: L0Linear, X, x_std, target: Target, w, size: int) -> N
     polish_support(layer, X, x_std, target, w, keep_count=True)
 
 
-def _setup(layer: L0Linear, X, x_std, target: Target, w):
+def _setup(layer: L0Linear, X, x_std, target: Target, w, standardized=None):
     """The exact problem of ``layer``'s supports, each gate's columns, costs and fixed gates."""
+    problem = (X, x_std, target.y, w, layer.l2, layer.weight.device, standardized)
     if target.classes is None:
-        problem = _LeastSquares(X, x_std, target.y, w, layer.l2)
+        problem = _LeastSquares(*problem)
     else:
-        problem = _Logistic(X, x_std, target.y, w, layer.l2, layer.bias is not None)
+        problem = _Logistic(*problem, intercept=layer.bias is not None)
     return (problem, *_gate_structure(layer))
 
 

@@ -13,6 +13,7 @@ from sklearn.metrics import r2_score
 from sklearn.utils._param_validation import InvalidParameterError
 
 from sklearn_l0 import AllFeaturesPrunedWarning, L0Classifier, L0Regressor
+from sklearn_l0.data import column_stats
 from sklearn_l0.datasets import make_sparse_classification, make_sparse_regression, support_f1
 
 SEEDS = range(5)
@@ -325,6 +326,19 @@ def test_cuda_without_cuda_names_available_devices():
     X, y, _ = make_sparse_regression(20, 3, n_informative=1, random_state=0)
     with pytest.raises(ValueError, match="CUDA is not available.*'cpu'"):
         L0Regressor(device="cuda").fit(X, y)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_cuda_column_stats_match_the_hosts():
+    """With a GPU the standardization's sums run there, in float64: the same numbers."""
+    rng = np.random.RandomState(0)
+    X = (rng.randn(70_000, 30) * rng.rand(30) * 100 + 1e6 * rng.rand(30)).astype(np.float32)
+    w = rng.rand(70_000)
+    for center in (True, False):
+        host = column_stats(X, w, center=center)
+        gpu = column_stats(X, w, center=center, device=torch.device("cuda"))
+        np.testing.assert_allclose(gpu.mean, host.mean, rtol=1e-12)
+        np.testing.assert_allclose(gpu.scale, host.scale, rtol=1e-9)
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")

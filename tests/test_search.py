@@ -11,7 +11,7 @@ import torch
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import log_loss
 
-from sklearn_l0 import L0Regressor
+from sklearn_l0 import L0Regressor, search
 from sklearn_l0.data import column_stats
 from sklearn_l0.gates import LOG_ALPHA_RANGE
 from sklearn_l0.nn import L0Linear
@@ -150,3 +150,36 @@ def test_without_adds_the_support_never_grows():
     kept = open_gates(layer)
     assert len(kept) <= 4 and {0, 1}.issubset(kept)  # 8 and 9 (noise) go, swapped or dropped
     assert not {8, 9} & set(kept)
+
+
+class _TorchOnCPU(search._Ops):
+    """The accelerator's path (torch float64 fits), run on the CPU."""
+
+    def __init__(self, device):
+        self.device, self.np = torch.device("cpu"), False
+
+
+@pytest.mark.parametrize("task", ["regression", "logistic"])
+def test_the_accelerator_path_reaches_the_same_subsets(task, monkeypatch):
+    """On a GPU the fits run in torch and every column is scored from the standardized
+    float32 training tensor on the device: the moves and the subset reached are the same."""
+    if task == "regression":
+        X, x_std, target, w = problem()
+    else:
+        rng = np.random.RandomState(1)
+        X = rng.randn(300, 8)
+        logit = X[:, :4] @ np.array([1.5, -1.2, 0.8, 0.3])
+        target = encode_labels((rng.rand(300) < 1 / (1 + np.exp(-logit))).astype(int), "test")
+        w = np.ones(300)
+        x_std = column_stats(X, w)
+    price = criterion_price("bic", *X.shape)
+    standardized = torch.as_tensor((X - x_std.mean) / x_std.scale, dtype=torch.float32)
+    reached = []
+    for ops, on_device in ((search._Ops, None), (_TorchOnCPU, standardized)):
+        monkeypatch.setattr(search, "_Ops", ops)
+        layer = layer_open_on([0, 5, 7], X.shape[1], l0=price)
+        moves = polish_support(layer, X, x_std, target, w, keep_count=False, standardized=on_device)
+        problem_ = search._setup(layer, X, x_std, target, w, on_device)[0]
+        assert isinstance(problem_.w, torch.Tensor) == (ops is _TorchOnCPU)
+        reached.append((moves, open_gates(layer)))
+    assert reached[0] == reached[1]

@@ -46,6 +46,7 @@ from .training import (
     History,
     ParameterAveraging,
     RisingCount,
+    RisingPrice,
     adam_optimizer,
     train,
 )
@@ -217,14 +218,18 @@ class L0BaseEstimator(DocLinkMixin, BaseEstimator):
             data, validation = data.split(
                 target.y, self._validation_fraction, seed, stratify=not self._y_numeric
             )
-        module = self._build_module(
-            X.shape[1],
-            target.n_outputs,
-            generator,
-            input_offset(X, x_std, device),
-            self._strength(X.shape[0], features.n_candidates),
-            self._feature_options(features, X.shape[0], device),
-        ).to(device)
+
+        def build() -> torch.nn.Module:
+            return self._build_module(
+                X.shape[1],
+                target.n_outputs,
+                generator,
+                input_offset(X, x_std, device),
+                self._strength(X.shape[0], features.n_candidates),
+                self._feature_options(features, X.shape[0], device),
+            ).to(device)
+
+        module = build()
         self._load_module_state(module, incremental, target.n_outputs)
         options = self._train_options(X.shape[0])
         common = dict(generator=generator, verbose=self.verbose)
@@ -246,6 +251,10 @@ class L0BaseEstimator(DocLinkMixin, BaseEstimator):
                     history, optimizer = train(
                         module, target.loss_fn, data, policies=policies, **common, **options
                     )
+                    if self._count_price_start is not None and n_select is None:
+                        module, history, optimizer = self._rescue_collapse(
+                            module, build, target, data, history, optimizer, options, common
+                        )
             if n_select is not None:
                 optimizer = self._select_count(
                     module, target, data, n_select, history, options, common
@@ -284,6 +293,27 @@ class L0BaseEstimator(DocLinkMixin, BaseEstimator):
                 "partial_fit needs a numeric alpha and n_features_to_select=None (criteria "
                 "and target counts need all the data at once); use fit."
             )
+
+    def _rescue_collapse(self, module, build, target, data, history, optimizer, options, common):
+        """Train a fresh network again, the price rising to alpha, if every input gate closed.
+
+        Priced at ``alpha`` from the first step, many redundant features (the
+        pixels of an image) can all close before the network has learned what
+        any of them does, and a closed gate gets no gradient to reopen: the
+        model predicts a constant although a few features would pay for
+        themselves. The second fit starts as a count does (every gate open at
+        a low price, :class:`~sklearn_l0.training.RisingPrice`), so the gates
+        close in the order of their worth. The epochs of both fits are counted.
+        """
+        if module.feature_layer.gate.is_open().any():
+            return module, history, optimizer
+        module = build()
+        start = RisingPrice(module.feature_layer, self._count_price_start)
+        more, optimizer = train(
+            module, target.loss_fn, data, policies=[Convergence(), start], **common, **options
+        )
+        history.extend(more)
+        return module, history, optimizer
 
     def _encode(self, X, y, sample_weight, resumed, incremental: bool, classes, device):
         """The target and the standardization of X: new, or those of the run resumed."""

@@ -45,7 +45,12 @@ _MLP_PARAMS_DOC = (
         coefficient, and a network has no such count (counting a feature's
         weights closed every feature of the breast cancer and digits data;
         counting one per output kept every noise feature of the interaction
-        tasks).
+        tasks). If a fit at ``alpha`` closes every feature gate (many
+        redundant features, such as the pixels of an image, can all close
+        before the network has learned what any of them does), the network
+        is trained again from every gate open, the price rising from 1e-3 to
+        ``alpha`` (at most 1% a step), so that features leave in the order of
+        their worth (not with ``early_stopping`` or ``ema_decay``).
     n_features_to_select : int, float or None, default=None
         If set, train to keep exactly this many input features (a float in
         (0, 1) is a fraction), and ``alpha`` is not used: training starts

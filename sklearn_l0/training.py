@@ -325,6 +325,42 @@ class RisingCount(CountTarget):
         return bool(self.reached)
 
 
+class RisingPrice(Policy):
+    """Raise the price of ``layer``'s gates from ``start`` to the layer's own ``l0``.
+
+    The continuation of :class:`RisingCount`, toward a price instead of a
+    count: the model first learns what the features do while they are cheap,
+    and the gates close in the order of their worth as the price rises (by
+    ``exp(COUNT_RATE)`` a step). The model is not settled before the price
+    has arrived; from then on it trains at ``l0`` like any other fit.
+    """
+
+    def __init__(self, layer: nn.Module, start: float) -> None:
+        self.layer, self.start = layer, start
+
+    def begin(self, run: Run) -> None:
+        self.target = float(self.layer.l0)
+        device = self.layer.weight.device
+        self.multiplier = torch.tensor(min(self.start, self.target), device=device)
+        self.layer.l0 = 0.0
+
+    def penalty(self) -> torch.Tensor:
+        return self.multiplier * self.layer.expected_cost()
+
+    @torch.no_grad()
+    def after_step(self, run: Run) -> None:
+        self.multiplier.mul_(math.exp(COUNT_RATE)).clamp_(max=self.target)
+
+    def settle(self, run: Run, settled: np.ndarray) -> np.ndarray:
+        return settled & bool(self.multiplier >= self.target)
+
+    def end(self, run: Run) -> None:
+        self.layer.l0 = self.target
+
+    def unmet(self) -> str:
+        return f"the price rose to alpha ({self.target:g}; it is {float(self.multiplier):.3g})"
+
+
 class GridRetirement(Policy):
     """Models of a grid that have settled for good leave the computation (they stay settled)."""
 

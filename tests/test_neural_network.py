@@ -11,7 +11,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.feature_selection import SelectFromModel
 from sklearn.neural_network import MLPClassifier, MLPRegressor
 
-from sklearn_l0 import L0MLPClassifier, L0MLPRegressor
+from sklearn_l0 import AllFeaturesPrunedWarning, L0MLPClassifier, L0MLPRegressor
 from sklearn_l0.datasets import make_nonlinear_classification, support_f1
 
 SEEDS = range(5)
@@ -266,3 +266,30 @@ def test_a_hidden_layer_without_units_keeps_no_feature_and_warns():
     assert not clf.coef_.any()
     proba = clf.predict_proba(X)
     np.testing.assert_allclose(proba, np.broadcast_to(proba[0], proba.shape))
+
+
+def _redundant(n=300, copies=100, noise=0.5, seed=0):
+    """Two signals, each behind ``copies`` noisy columns; the label needs both."""
+    rng = np.random.RandomState(seed)
+    signals = rng.randn(n, 2)
+    X = np.repeat(signals, copies, axis=1) + noise * rng.randn(n, 2 * copies)
+    return X, (signals.sum(axis=1) > 0).astype(int)
+
+
+def test_a_network_whose_gates_all_close_trains_again_with_a_rising_price(monkeypatch):
+    """Priced at the default alpha from the first step, 200 redundant columns all close
+    before the network learns what any does (measured: 0 kept, accuracy 0.53); the fit
+    then trains again from every gate open at a low price rising to alpha, and keeps
+    columns of both signals (measured: 21, accuracy 1.00)."""
+    X, y = _redundant()
+    rescued = L0MLPClassifier((16,), random_state=0, device="cpu").fit(X, y)
+    kept = np.flatnonzero(rescued.support_)
+    assert 2 <= kept.size <= 50 and (kept < 100).any() and (kept >= 100).any()
+    assert rescued.score(X, y) > 0.9
+    assert rescued.n_iter_ == len(rescued.loss_curve_)  # both fits' epochs are counted
+    monkeypatch.setattr(
+        L0MLPClassifier, "_rescue_collapse", lambda self, module, build, *a: (module, a[2], a[3])
+    )
+    with pytest.warns(AllFeaturesPrunedWarning):
+        charged = L0MLPClassifier((16,), random_state=0, device="cpu").fit(X, y)
+    assert charged.n_iter_ < rescued.n_iter_ and charged.score(X, y) < 0.6

@@ -19,6 +19,7 @@ from sklearn_l0.training import (
     History,
     ParameterAveraging,
     Policy,
+    RisingPrice,
     TrainingDivergedError,
     mean_over_batches,
     train,
@@ -158,6 +159,18 @@ def test_count_target_moves_the_price_until_count_gates_are_open(start, count):
         assert policy.price > start
     else:  # from a price that shuts every gate down to one that keeps the 3
         assert policy.price < start
+
+
+def test_rising_price_reaches_the_layers_price_before_the_model_settles():
+    """From 1e-3, the price rises 1% a step to the layer's l0; the model is settled only once
+    it has arrived, the price is then the layer's again, and the true features stay."""
+    layer = _layer(l0=0.3)
+    policy = RisingPrice(layer, 1e-3)
+    history, _ = _fit(layer, _problem(), policies=[Convergence(), policy], max_iter=2000)
+    steps = math.ceil(math.log(0.3 / 1e-3) / 0.01)  # 571 full-batch steps to arrive
+    assert history.converged and history.n_iter > steps
+    assert float(policy.multiplier) == pytest.approx(0.3) and layer.l0 == 0.3  # handed back
+    assert (layer.gate.deterministic() > 0).tolist() == [True] * 3 + [False] * 7
 
 
 def test_count_target_unmet_is_named_in_the_warning():

@@ -53,7 +53,7 @@ from .training import (
 from .utils import (
     DocLinkMixin,
     atomic_fit,
-    noise_generator,
+    fit_generator,
     numpy_tree,
     resolve_device,
     seed_from,
@@ -207,7 +207,7 @@ class L0BaseEstimator(DocLinkMixin, BaseEstimator):
         device = resolve_device(self.device)
         target, x_std = self._encode(X, y, sample_weight, resumed, incremental, classes, device)
         seed = seed_from(self.random_state) if resumed is None else None
-        generator = noise_generator(device, seed, None if resumed is None else resumed["generator"])
+        generator = fit_generator(device, seed, None if resumed is None else resumed["generator"])
         data = Dataset(
             to_device(X, x_std, device),
             torch.as_tensor(target.y, device=device),

@@ -78,8 +78,9 @@ def seed_from(random_state) -> int:
     return int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
 
 
-def noise_generator(device: torch.device, seed: int | None, state=None) -> torch.Generator:
-    """The training noise's generator on ``device``: seeded, or continuing a saved ``state``.
+def fit_generator(device: torch.device, seed: int | None, state=None) -> torch.Generator:
+    """A fit's generator on ``device`` (initial weights, shuffles, gate noise), seeded or
+    continuing a saved ``state``.
 
     A state saved on another kind of device (CPU and CUDA generators keep
     states of different sizes: a model fitted on a GPU continued on a machine

@@ -14,6 +14,7 @@ Subclasses say what the target is, which module to build and what to export
 
 from __future__ import annotations
 
+import math
 import numbers
 import warnings
 
@@ -40,6 +41,7 @@ from .search import polish_support
 from .targets import CRITERIA, Target, criterion_price, criterion_terms, n_to_select
 from .threads import limited_threads, threads_for
 from .training import (
+    COUNT_RATE,
     Convergence,
     CountTarget,
     EarlyStopping,
@@ -304,13 +306,19 @@ class L0BaseEstimator(DocLinkMixin, BaseEstimator):
         themselves. The second fit starts as a count does (every gate open at
         a low price, :class:`~sklearn_l0.training.RisingPrice`), so the gates
         close in the order of their worth. The epochs of both fits are counted.
+        Where the price cannot reach ``alpha`` within ``max_iter`` epochs, the
+        first fit stands (a price far above every feature's worth).
         """
         if module.feature_layer.gate.is_open().any():
             return module, history, optimizer
+        rise = math.log(max(float(module.feature_layer.l0) / self._count_price_start, 1.0))
+        n_steps = options["max_iter"] * math.ceil(data.n_samples / options["batch_size"])
+        if rise / COUNT_RATE > n_steps:
+            return module, history, optimizer
         module = build()
-        start = RisingPrice(module.feature_layer, self._count_price_start)
+        rising = RisingPrice(module.feature_layer, self._count_price_start)
         more, optimizer = train(
-            module, target.loss_fn, data, policies=[Convergence(), start], **common, **options
+            module, target.loss_fn, data, policies=[Convergence(), rising], **common, **options
         )
         history.extend(more)
         return module, history, optimizer

@@ -50,7 +50,8 @@ _MLP_PARAMS_DOC = (
         before the network has learned what any of them does), the network
         is trained again from every gate open, the price rising from 1e-3 to
         ``alpha`` (at most 1% a step), so that features leave in the order of
-        their worth (not with ``early_stopping`` or ``ema_decay``).
+        their worth (not with ``early_stopping`` or ``ema_decay``, nor where
+        ``max_iter`` epochs are too few steps for the price to reach ``alpha``).
     n_features_to_select : int, float or None, default=None
         If set, train to keep exactly this many input features (a float in
         (0, 1) is a fraction), and ``alpha`` is not used: training starts

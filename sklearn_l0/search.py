@@ -42,15 +42,14 @@ class _LeastSquares:
     The same normal equations as the refit (``refit._ridge_solve``), in float64;
     X is never standardized whole: only the columns of the supports tried are
     (``columns``). On the CPU the fits run in numpy (its calls on small arrays
-    cost about half of torch's), on an accelerator in torch, on the columns
-    moved there as the refit's are; :class:`_Ops` gives both one code. Every
-    column is scored against a residual on the host, or on the device from
-    ``standardized``: X already standardized there as a dense tensor (the
-    training data), which then gives the columns too, so that a GPU fit reads
-    X from its own memory. The loss of
-    a fit is ``0.5 * mean_k log(MSE_k)``, the profiled Gaussian likelihood
-    that information criteria price (and, for a fixed count, a monotone
-    function of the squared error).
+    cost about half of torch's), on an accelerator in torch; :class:`_Ops`
+    gives both one code. Every column is scored against a residual on the
+    host, or on the device from ``standardized``: X already standardized there
+    as a dense tensor (the training data), which then gives the columns too,
+    so that a GPU fit reads X from its own memory. The loss of a fit is
+    ``0.5 * mean_k log(MSE_k)``, the profiled Gaussian likelihood that
+    information criteria price (and, for a fixed count, a monotone function of
+    the squared error).
     """
 
     def __init__(self, X, x_std: Standardization, y, w, l2: float, device, standardized=None):

@@ -41,7 +41,6 @@ from .search import polish_support
 from .targets import CRITERIA, Target, criterion_price, criterion_terms, n_to_select
 from .threads import limited_threads, threads_for
 from .training import (
-    COUNT_RATE,
     Convergence,
     CountTarget,
     EarlyStopping,
@@ -253,7 +252,7 @@ class L0BaseEstimator(DocLinkMixin, BaseEstimator):
                     history, optimizer = train(
                         module, target.loss_fn, data, policies=policies, **common, **options
                     )
-                    if self._count_price_start is not None and n_select is None:
+                    if n_select is None:
                         module, history, optimizer = self._rescue_collapse(
                             module, build, target, data, history, optimizer, options, common
                         )
@@ -297,7 +296,8 @@ class L0BaseEstimator(DocLinkMixin, BaseEstimator):
             )
 
     def _rescue_collapse(self, module, build, target, data, history, optimizer, options, common):
-        """Train a fresh network again, the price rising to alpha, if every input gate closed.
+        """Train a fresh network again, the price rising to alpha, if every input gate closed
+        (networks only: where ``_count_price_start`` gives a price to rise from).
 
         Priced at ``alpha`` from the first step, many redundant features (the
         pixels of an image) can all close before the network has learned what
@@ -309,14 +309,14 @@ class L0BaseEstimator(DocLinkMixin, BaseEstimator):
         Where the price cannot reach ``alpha`` within ``max_iter`` epochs, the
         first fit stands (a price far above every feature's worth).
         """
-        if module.feature_layer.gate.is_open().any():
+        start = self._count_price_start
+        if start is None or module.feature_layer.gate.is_open().any():
             return module, history, optimizer
-        rise = math.log(max(float(module.feature_layer.l0) / self._count_price_start, 1.0))
         n_steps = options["max_iter"] * math.ceil(data.n_samples / options["batch_size"])
-        if rise / COUNT_RATE > n_steps:
+        if RisingPrice.steps(start, float(module.feature_layer.l0)) > n_steps:
             return module, history, optimizer
         module = build()
-        rising = RisingPrice(module.feature_layer, self._count_price_start)
+        rising = RisingPrice(module.feature_layer, start)
         more, optimizer = train(
             module, target.loss_fn, data, policies=[Convergence(), rising], **common, **options
         )

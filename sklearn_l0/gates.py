@@ -27,6 +27,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .utils import indexed
+
 BETA = 2.0 / 3.0
 """Temperature of the concrete distribution (paper's default)."""
 GAMMA = -0.1
@@ -275,7 +277,7 @@ class HardConcreteGate(nn.Module):
     def noise_generator(self) -> torch.Generator:
         """The generator of the gate noise, on ``log_alpha``'s device."""
         device = self.log_alpha.device
-        if _indexed(self.generator.device) != device:  # moved: continue on a generator there
+        if indexed(self.generator.device) != device:  # moved: continue on a generator there
             seed = torch.randint(2**62, (), generator=self.generator, device=self.generator.device)
             self.generator = torch.Generator(device=device).manual_seed(int(seed))
         return self.generator
@@ -327,10 +329,3 @@ class HardConcreteGate(nn.Module):
             f"n_gates={tuple(self.log_alpha.shape) if self.log_alpha.dim() > 1 else self.n_gates}, "
             f"temperature={self.temperature:.4g}, per_sample={self.per_sample}"
         )
-
-
-def _indexed(device: torch.device) -> torch.device:
-    """``device`` with its index: a generator made on ``"cuda"`` lives on the current GPU."""
-    if device.type == "cuda" and device.index is None:
-        return torch.device("cuda", torch.cuda.current_device())
-    return device

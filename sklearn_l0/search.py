@@ -103,11 +103,12 @@ class _Logistic(_LeastSquares):
 
     def __init__(self, X, x_std, y, w, l2: float, device, standardized, intercept: bool):
         super().__init__(X, x_std, y, w, l2, device, standardized)
+        self.ones = self.ops.array(np.ones((self.n, 1))) if intercept else None
         self.intercept = intercept
 
     def fit(self, Z):
         ops = self.ops
-        A = ops.hstack([Z, ops.array(np.ones((self.n, 1)))]) if self.intercept else Z
+        A = ops.hstack([Z, self.ones]) if self.intercept else Z
         y, w = self.y[:, 0], self.w
         ridge = np.full(A.shape[1], self.l2)
         if self.intercept:

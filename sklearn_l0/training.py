@@ -238,30 +238,45 @@ class EarlyStopping(Policy):
         return "the validation score settled"
 
 
-class CountTarget(Policy):
-    """Move the price of ``layer``'s gates, as a multiplier, until ``count`` of them are open.
+class OwnPrice(Policy):
+    """A policy that charges ``layer``'s gates itself, with a price it moves.
 
-    The price becomes this policy's term, ``multiplier * sum_g cost_g P(z_g != 0)``
-    (the layer's own ``l0`` is 0 meanwhile). After every step the multiplier
-    is multiplied by ``exp(COUNT_RATE * e)`` with ``e`` the relative excess
-    ``(n_open - count) / count`` of open test-time gates, clipped to [-1, 1]:
-    it rises (at most 1% a step) while more gates are open and falls while
-    fewer are. (The count, not the expected L0, is targeted: the expected L0
-    of a closed gate at the clamp is still about 0.05, which adds up over
-    thousands of features.) A model is settled only while the count is within
-    10% (at least 1) of ``count``. The price found is :attr:`price`.
+    The price is this policy's term, ``multiplier * sum_g cost_g P(z_g != 0)``;
+    the layer's own ``l0`` is 0 meanwhile (:meth:`take_price`).
     """
 
-    def __init__(self, layer: nn.Module, count: float) -> None:
-        self.layer, self.count = layer, count
+    def __init__(self, layer: nn.Module) -> None:
+        self.layer = layer
 
-    def begin(self, run: Run) -> None:
-        device = self.layer.weight.device
-        self.multiplier = torch.tensor(max(float(self.layer.l0), 1e-4), device=device)
+    def take_price(self, start: float) -> None:
+        """Charge ``start`` per gate from now on, in place of the layer's ``l0``."""
+        self.multiplier = torch.tensor(start, device=self.layer.weight.device)
         self.layer.l0 = 0.0
 
     def penalty(self) -> torch.Tensor:
         return self.multiplier * self.layer.expected_cost()
+
+
+class CountTarget(OwnPrice):
+    """Move the price of ``layer``'s gates, as a multiplier, until ``count`` of them are open.
+
+    The price is this policy's term (see :class:`OwnPrice`). After every step
+    the multiplier is multiplied by ``exp(COUNT_RATE * e)`` with ``e`` the
+    relative excess ``(n_open - count) / count`` of open test-time gates,
+    clipped to [-1, 1]: it rises (at most 1% a step) while more gates are open
+    and falls while fewer are. (The count, not the expected L0, is targeted:
+    the expected L0 of a closed gate at the clamp is still about 0.05, which
+    adds up over thousands of features.) A model is settled only while the
+    count is within 10% (at least 1) of ``count``. The price found is
+    :attr:`price`.
+    """
+
+    def __init__(self, layer: nn.Module, count: float) -> None:
+        super().__init__(layer)
+        self.count = count
+
+    def begin(self, run: Run) -> None:
+        self.take_price(max(float(self.layer.l0), 1e-4))
 
     @torch.no_grad()
     def after_step(self, run: Run) -> None:
@@ -309,8 +324,7 @@ class RisingCount(CountTarget):
         self.start = start
 
     def begin(self, run: Run) -> None:
-        super().begin(run)
-        self.multiplier.fill_(self.start)
+        self.take_price(self.start)
         self.reached = torch.zeros((), dtype=torch.bool, device=self.multiplier.device)
 
     @torch.no_grad()
@@ -325,7 +339,7 @@ class RisingCount(CountTarget):
         return bool(self.reached)
 
 
-class RisingPrice(Policy):
+class RisingPrice(OwnPrice):
     """Raise the price of ``layer``'s gates from ``start`` to the layer's own ``l0``.
 
     The continuation of :class:`RisingCount`, toward a price instead of a
@@ -336,16 +350,17 @@ class RisingPrice(Policy):
     """
 
     def __init__(self, layer: nn.Module, start: float) -> None:
-        self.layer, self.start = layer, start
+        super().__init__(layer)
+        self.start = start
+
+    @staticmethod
+    def steps(start: float, target: float) -> int:
+        """Steps the price takes to rise from ``start`` to ``target``."""
+        return math.ceil(math.log(max(target / start, 1.0)) / COUNT_RATE)
 
     def begin(self, run: Run) -> None:
         self.target = float(self.layer.l0)
-        device = self.layer.weight.device
-        self.multiplier = torch.tensor(min(self.start, self.target), device=device)
-        self.layer.l0 = 0.0
-
-    def penalty(self) -> torch.Tensor:
-        return self.multiplier * self.layer.expected_cost()
+        self.take_price(min(self.start, self.target))
 
     @torch.no_grad()
     def after_step(self, run: Run) -> None:

@@ -58,11 +58,17 @@ def resolve_device(device: str | torch.device) -> torch.device:
                 f"device={device!r} was requested but this machine has {n} CUDA device(s) "
                 f"(available: {', '.join(f'cuda:{i}' for i in range(n))})."
             )
-        if dev.index is None:  # the current GPU, named: tensors and generators compare equal
-            dev = torch.device("cuda", torch.cuda.current_device())
     elif dev.type != "cpu":
         raise ValueError(f"device={device!r} is not supported; use 'cpu', 'cuda' or 'auto'.")
-    return dev
+    return indexed(dev)  # named: the fit's tensors and generators compare equal
+
+
+def indexed(device: torch.device) -> torch.device:
+    """``device`` with its index: ``"cuda"`` is the current GPU (a generator made on
+    ``"cuda"`` reports no index, the tensors there report one)."""
+    if device.type == "cuda" and device.index is None:
+        return torch.device("cuda", torch.cuda.current_device())
+    return device
 
 
 def seed_from(random_state) -> int:

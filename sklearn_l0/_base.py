@@ -36,6 +36,7 @@ from .data import (
 )
 from .gates import HardConcreteGate
 from .groups import FeatureGroups, resolve_groups
+from .networks import open_inputs_only
 from .refit import refit_on_support
 from .search import polish_support
 from .targets import CRITERIA, Target, criterion_price, criterion_terms, n_to_select
@@ -455,9 +456,9 @@ class L0BaseEstimator(DocLinkMixin, BaseEstimator):
             if gate.frozen_mask is None:
                 gate.freeze_at_test_values()
         tuned = {**options, "learning_rate": options["learning_rate"] / 10}
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), open_inputs_only(module, data) as (net, part):
             warnings.simplefilter("ignore", ConvergenceWarning)  # the gates have converged
-            more, _ = train(module, target.loss_fn, data, generator=common["generator"], **tuned)
+            more, _ = train(net, target.loss_fn, part, generator=common["generator"], **tuned)
         return more
 
     def _export_fitted(self, module, x_std, target, refitted, history, features) -> None:

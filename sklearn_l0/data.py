@@ -275,6 +275,10 @@ class Dataset:
             batch = self.rows(order[start : start + batch_size])
             yield batch.X, batch.y, batch.w
 
+    def columns(self, index: torch.Tensor) -> Dataset:
+        """The columns ``index`` of X (a copy), the same targets and weights."""
+        return Dataset(self.X.index_select(1, index), self.y, self.w)
+
     def rows(self, index: torch.Tensor) -> Dataset:
         """The rows ``index`` (a tensor on the data's device)."""
         pick = lambda t: t.index_select(0, index)  # noqa: E731

@@ -13,12 +13,19 @@ select the input features as ``feature_layer``.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import numpy as np
 import torch
 from torch import nn
 
+from .data import Dataset
 from .nn.compaction import compact
 from .nn.layers import L0Linear
+
+NARROW_FRACTION = 0.5
+"""Most share of input columns left open for :func:`open_inputs_only` to narrow the data."""
 
 ACTIVATIONS = {
     "identity": nn.Identity,
@@ -158,3 +165,31 @@ class GatedMLP(nn.Module):
         intercepts = [m.bias.detach().double().cpu().numpy() for m in dense]
         coefs[0] = coefs[0][kept]  # the estimators select the input columns themselves
         return kept, coefs, intercepts
+
+
+@contextmanager
+def open_inputs_only(module: nn.Module, data: Dataset) -> Iterator[tuple[nn.Module, Dataset]]:
+    """``(module, data)`` to train once the gates are frozen: on the open input columns only.
+
+    For a :class:`GatedMLP` whose frozen first-layer gates let through at
+    most :data:`NARROW_FRACTION` of the input columns, yields a network that
+    reads only those columns (its first layer from
+    :meth:`~sklearn_l0.nn.L0Linear.narrowed`, the other layers this
+    network's own) and the data restricted to them (one copy), and on exit
+    copies the first layer's trained weights back: the same objective and
+    gradients as training ``module`` on ``data``, without the products,
+    penalties and optimizer updates of the closed columns. Anything else is
+    yielded unchanged.
+    """
+    first = getattr(module, "feature_layer", None)
+    n_open = 0 if first is None else int(first.gate.deterministic().count_nonzero())
+    if not isinstance(module, GatedMLP) or n_open > NARROW_FRACTION * first.in_features:
+        yield module, data
+        return
+    cols, layer = first.narrowed()
+    narrow = GatedMLP.__new__(GatedMLP)
+    nn.Module.__init__(narrow)
+    narrow.activation = module.activation
+    narrow.layers = nn.ModuleList([layer, *module.layers[1:]])
+    yield narrow, data.columns(cols)
+    first.widen_from(cols, layer)

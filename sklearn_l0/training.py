@@ -52,6 +52,9 @@ DIVERGED_RISE = 10.0
 predicts a constant scores about 1). Generous, so that the transient overshoot of an
 aggressive step size over one short epoch is not mistaken for divergence."""
 
+EVAL_ELEMENTS = 1 << 22
+"""Entries of X per batch (at least) when a model is evaluated: 16 MB of float32."""
+
 COUNT_RATE = 0.01
 """Step size (log scale, per optimizer step) of the multiplier of a target gate count."""
 
@@ -102,9 +105,15 @@ def adam_optimizer(params: list[torch.Tensor], lr: float) -> torch.optim.Optimiz
 
 @torch.no_grad()
 def mean_over_batches(module: nn.Module, fn: LossFn, data: Dataset, batch_size: int):
-    """``fn`` over the data with test-time gates, averaged over batches by size."""
+    """``fn`` over the data with test-time gates, averaged over batches by size.
+
+    The batches hold at least ``batch_size`` rows and at least
+    :data:`EVAL_ELEMENTS` entries of X (no gradient is kept, so a pass
+    over the data needs few of them).
+    """
     was_training = module.training
     module.eval()
+    batch_size = max(batch_size, EVAL_ELEMENTS // max(data.X.shape[1], 1))
     if batch_size >= data.n_samples:
         result = fn(module(data.X), data.y, data.w)
     else:

@@ -3,18 +3,21 @@
 import pickle
 
 import numpy as np
+import pytest
 import scipy.sparse as sp
 import torch
+from sklearn.exceptions import ConvergenceWarning
 
+from sklearn_l0 import networks
 from sklearn_l0._predict import mlp_forward
-from sklearn_l0.data import SparseRows
+from sklearn_l0.data import Dataset, SparseRows
 from sklearn_l0.gates import hard_concrete, logistic_noise
 from sklearn_l0.grid import GatedLinearStack
 from sklearn_l0.losses import squared_loss
-from sklearn_l0.networks import GatedMLP
+from sklearn_l0.networks import NARROW_FRACTION, GatedMLP
 from sklearn_l0.nn import L0Linear
 from sklearn_l0.nn.layers import ColumnPicker
-from sklearn_l0.training import adam_optimizer
+from sklearn_l0.training import adam_optimizer, train
 
 
 def _with_some_closed_gates(module, generator):
@@ -214,3 +217,78 @@ def test_column_picker_gathers_only_where_it_pays():
     assert picker(SparseRows(x.to_sparse()), lambda: keep, 4) is None  # sparse: never
     clone = pickle.loads(pickle.dumps(picker))  # the cache is not pickled
     assert clone._seen is None and clone._x_t is None
+
+
+def test_narrowed_layer_computes_the_frozen_layer_on_its_open_columns():
+    gen = torch.Generator().manual_seed(5)
+    groups = torch.tensor([0, 0, 1, 2, 2, 3, 4, 5])  # 8 columns, 6 gates
+    layer = L0Linear(
+        8,
+        3,
+        l0=0.3,
+        l2=0.2,
+        cost=torch.tensor([2.0, 1.0, 2.0, 1.0, 1.0, 1.0]),
+        groups=groups,
+        always_open=torch.tensor([False, False, False, False, False, True]),
+        input_offset=torch.randn(8, generator=gen),
+    )
+    layer.reset_parameters(gen)
+    layer.gate.freeze(torch.tensor([0.0, 0.7, 1.0, 0.0, 0.4, 0.0]))  # always-open gate 5: 0
+    cols, narrow = layer.narrowed()
+    assert cols.tolist() == [2, 3, 4, 6, 7]  # gates 1, 2, 4 and the always-open 5
+    assert narrow.bias is layer.bias  # the bias trains in place
+    x = torch.randn(9, 8, generator=gen)
+    for mode in (True, False):  # frozen gates: the same in training and eval mode
+        layer.train(mode), narrow.train(mode)
+        torch.testing.assert_close(narrow(x[:, cols]), layer(x))
+    torch.testing.assert_close(narrow.regularization(), layer.regularization())
+    (narrow(x[:, cols]).square().sum() + narrow.regularization()).backward()
+    (layer(x).square().sum() + layer.regularization()).backward()
+    torch.testing.assert_close(narrow.weight.grad, layer.weight.grad[cols])
+    assert torch.all(layer.weight.grad[[0, 1, 5]] == 0)  # the closed columns learn nothing
+    with torch.no_grad():
+        narrow.weight.add_(1.0)
+    before = layer.weight.detach().clone()
+    layer.widen_from(cols, narrow)
+    torch.testing.assert_close(layer.weight[cols], before[cols] + 1.0)
+    torch.testing.assert_close(layer.weight[[0, 1, 5]], before[[0, 1, 5]])
+
+
+def test_training_on_open_inputs_only_is_training_on_all(monkeypatch):
+    gen = torch.Generator().manual_seed(6)
+    x, y = torch.randn(64, 20, generator=gen), torch.randn(64, 1, generator=gen)
+    data = Dataset(x, y, torch.ones(64))
+    nets = []
+    for fraction in (NARROW_FRACTION, -1.0):  # narrowed, and never narrowed
+        monkeypatch.setattr(networks, "NARROW_FRACTION", fraction)
+        mlp = GatedMLP([20, 8, 1], l0_input=0.01, l0_hidden=0.01, l2=0.1)
+        mlp.reset_parameters(torch.Generator().manual_seed(7))
+        with torch.no_grad():
+            mlp.gate.log_alpha[5:] = -10.0  # 5 of 20 features open
+        for layer in mlp.layers:
+            layer.gate.freeze_at_test_values()
+        with networks.open_inputs_only(mlp, data) as (net, part):
+            assert (net is mlp) == (fraction < 0)
+            assert part.X.shape[1] == (20 if fraction < 0 else 5)
+            with pytest.warns(ConvergenceWarning):
+                train(
+                    net,
+                    squared_loss,
+                    part,
+                    max_iter=5,
+                    tol=0.0,
+                    n_iter_no_change=10,
+                    learning_rate=0.01,
+                    batch_size=16,
+                    generator=torch.Generator().manual_seed(8),
+                )
+        nets.append(mlp)
+    narrowed, whole = nets
+    first = narrowed.layers[0]
+    torch.testing.assert_close(first.weight[:5], whole.layers[0].weight[:5])
+    torch.testing.assert_close(first.bias, whole.layers[0].bias)
+    torch.testing.assert_close(narrowed.layers[1].weight, whole.layers[1].weight)
+    start = GatedMLP([20, 8, 1])
+    start.reset_parameters(torch.Generator().manual_seed(7))
+    assert not torch.allclose(first.weight[:5], start.layers[0].weight[:5])  # it trained
+    torch.testing.assert_close(first.weight[5:], start.layers[0].weight[5:])  # closed: as was

@@ -267,6 +267,52 @@ class L0Linear(nn.Module):
         """Norm of the weights each gate switches (its rows of ``W``), one per gate."""
         return self.gate_sq_norms().sqrt()
 
+    @torch.no_grad()
+    def narrowed(self) -> tuple[torch.Tensor, L0Linear]:
+        """``(cols, layer)``: this frozen layer restricted to the inputs its gates let through.
+
+        ``cols`` are the input columns whose gate value is non-zero, and
+        ``layer`` computes on ``x[:, cols]`` what this layer computes on ``x``,
+        with the same penalty: it holds the rows ``cols`` of ``weight`` (a
+        copy), the open gates (frozen at their values, with their costs,
+        groups and ``always_open``) and this layer's own ``bias`` parameter.
+        Training it trains this layer's bias; :meth:`widen_from` copies its
+        weights back. For the weights' training once the gates are frozen:
+        the closed inputs cost nothing then, but full-width products,
+        penalties and optimizer updates would still visit them.
+        """
+        gate = self.gate
+        if gate is None or gate.frozen_mask is None:
+            raise ValueError("narrowed() needs a layer whose gates are frozen.")
+        kept = gate.is_open()
+        cols = (kept if gate.groups is None else kept[gate.groups]).nonzero().flatten()
+        renumber = torch.cumsum(kept.long(), 0) - 1  # old gate index -> new one
+        scratch = torch.Generator(device=self.weight.device)  # for the draws replaced below
+        narrow = L0Linear(
+            len(cols),
+            self.out_features,
+            bias=False,
+            temperature=gate.temperature,
+            per_sample=gate.per_sample,
+            generator=scratch,
+            l0=self.l0,
+            l2=self.l2,
+            cost=None if self.cost is None else self.cost[kept],
+            groups=None if gate.groups is None else renumber[gate.groups[cols]],
+            always_open=None if gate.always_open is None else gate.always_open[kept],
+            input_offset=None if self.input_offset is None else self.input_offset[cols],
+        ).to(device=self.weight.device, dtype=self.weight.dtype)
+        narrow.weight.copy_(self.weight[cols])
+        narrow.bias = self.bias
+        narrow.gate.generator = gate.generator
+        narrow.gate.freeze(gate.frozen_mask[kept])
+        return cols, narrow
+
+    @torch.no_grad()
+    def widen_from(self, cols: torch.Tensor, narrow: L0Linear) -> None:
+        """Copy the weights of ``narrow``, made by :meth:`narrowed`, back into rows ``cols``."""
+        self.weight[cols] = narrow.weight
+
     batch_shape = ()
     """A single model (a grid of models has a non-empty shape)."""
 

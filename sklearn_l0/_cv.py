@@ -371,13 +371,15 @@ class _L0LinearCV(LinearOutputsMixin, DocLinkMixin, BaseEstimator):
 
     def _fold_scorer(self, plain, X, y, folds, fold_w, targets, stats):
         """``score(member, fold)``: the member as the plain estimator fitted on the fold's
-        training rows, scored on its held-out rows (one model per support and fold)."""
+        training rows, scored on its held-out rows (with ``refit``, one model per support and
+        fold: the refit depends on nothing else; without, each member is its own model)."""
         scorer = check_scoring(plain, scoring=self.scoring)
         refits = {}
 
         def score(member, f):
             train_rows, test_rows = folds[f]
-            key = (f, (member.gate.deterministic() > 0).cpu().numpy().tobytes())
+            support = (member.gate.deterministic() > 0).cpu().numpy().tobytes()
+            key = (f, support if self.refit else id(member))
             if key not in refits:
                 w = fold_w[train_rows, f]
                 refits[key] = self._member_model(

@@ -47,6 +47,7 @@ from .training import (
     EarlyStopping,
     History,
     ParameterAveraging,
+    Policy,
     RisingCount,
     RisingPrice,
     adam_optimizer,
@@ -183,6 +184,10 @@ class L0BaseEstimator(DocLinkMixin, BaseEstimator):
     def _validation_fraction(self) -> float | None:
         return None
 
+    def _convergence(self) -> list[Policy]:
+        """The policies that say when a fit at ``alpha`` has settled (without early stopping)."""
+        return [Convergence()]
+
     def _support_search(
         self, n_select: int | None, target: Target, layer, n_candidates: int, n_samples: int
     ) -> dict | None:
@@ -240,11 +245,11 @@ class L0BaseEstimator(DocLinkMixin, BaseEstimator):
             if incremental:
                 history, optimizer = self._one_epoch(module, target, data, resumed, options, common)
             else:
-                policies = [
-                    Convergence()
+                policies = (
+                    self._convergence()
                     if validation is None
-                    else EarlyStopping(validation, target.score_fn)
-                ]
+                    else [EarlyStopping(validation, target.score_fn)]
+                )
                 if self._ema_decay is not None:
                     policies.append(ParameterAveraging(self._ema_decay))
                 if n_select is not None and self._count_price_start is not None:
@@ -319,7 +324,12 @@ class L0BaseEstimator(DocLinkMixin, BaseEstimator):
         module = build()
         rising = RisingPrice(module.feature_layer, start)
         more, optimizer = train(
-            module, target.loss_fn, data, policies=[Convergence(), rising], **common, **options
+            module,
+            target.loss_fn,
+            data,
+            policies=[*self._convergence(), rising],
+            **common,
+            **options,
         )
         history.extend(more)
         return module, history, optimizer
@@ -450,7 +460,9 @@ class L0BaseEstimator(DocLinkMixin, BaseEstimator):
         not after ``max_iter`` ended it, with a warning), the network the model
         will use (the test-time one, closed gates at exactly zero) is trained
         on its own, at a tenth of the step, until the stopping rule holds (a
-        phase of at most ``max_iter`` epochs, as the count's phase is).
+        phase of at most ``max_iter`` epochs, as the count's phase is). Where
+        most input columns are closed it reads only the open ones
+        (:func:`~sklearn_l0.networks.open_inputs_only`).
         """
         for gate in (m for m in module.modules() if isinstance(m, HardConcreteGate)):
             if gate.frozen_mask is None:

@@ -22,6 +22,7 @@ from .groups import GROUP_ATTRS_DOC, GROUPS_DOC
 from .networks import ACTIVATIONS, GatedMLP
 from .targets import CLASS_WEIGHT_DOC, ClassWeightMixin, encode_labels, regression_target
 from .threads import N_THREADS_DOC
+from .training import Convergence, GatesSettled
 
 COUNT_PRICE_START = 1e-3
 """Price per feature (loss units) that a count starts from, with every gate open."""
@@ -331,6 +332,11 @@ class _L0MLP(L0BaseEstimator):
         # from a low price and raises it (not with early stopping or averaging, which
         # need the first phase).
         return COUNT_PRICE_START if self._fine_tunes else None
+
+    def _convergence(self):
+        # At a low price the gates drift shut long after the objective looks settled
+        # (GatesSettled); a linear fit ends in its refit and search over supports instead.
+        return [Convergence(), GatesSettled()]
 
     @property
     def _ema_decay(self) -> float | None:

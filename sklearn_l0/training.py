@@ -11,6 +11,8 @@ What decides when to stop, and what else happens during training, are
 
 - :class:`Convergence`: a model has settled when its objective with test-time
   gates is flat and its open gates have not changed (the default);
+- :class:`GatesSettled`: settled when the expected number of open gates has
+  stopped moving (the networks add it to :class:`Convergence`);
 - :class:`EarlyStopping`: settled when a validation score stops improving;
   the best-scoring parameters are kept;
 - :class:`CountTarget`: moves the price of the feature gates until a target
@@ -214,6 +216,49 @@ class Convergence(Policy):
 
     def unmet(self) -> str:
         return "the objective and the gates settled"
+
+
+class GatesSettled(Policy):
+    """Settled: the expected number of open gates has moved by less than ``drift`` (one gate)
+    since the model was last unsettled.
+
+    At a low price, gates can drift shut for hundreds of epochs while the
+    objective rule of :class:`Convergence` already holds: closing one gate
+    gains less than ``tol``, and the objective with test-time gates may even
+    rise while their values shrink toward zero, so it stops improving on its
+    best. Where and when such a fit stopped decided how many features it
+    kept (on ISOLET at a price of 3.16e-4: 611 of 617, ``sum_g P(z_g != 0)``
+    still falling by one gate every two epochs). The sum of the gates'
+    probabilities of being non-zero moves before any gate closes.
+    """
+
+    def __init__(self, drift: float = 1.0) -> None:
+        self.drift = drift
+
+    def begin(self, run: Run) -> None:
+        self.gates = [m for m in run.module.modules() if isinstance(m, HardConcreteGate)]
+        self.reference = self._expected_open()
+        self.drifting = False
+
+    def settle(self, run: Run, settled: np.ndarray) -> np.ndarray:
+        expected = self._expected_open()
+        steady = np.abs(expected - self.reference) < self.drift
+        self.drifting = not np.all(steady)
+        settled = settled & steady
+        self.reference = np.where(settled, self.reference, expected)
+        return settled
+
+    def unmet(self) -> str | None:
+        if not self.drifting:
+            return None
+        return f"the gates settled (the expected number of open gates moving by < {self.drift:g})"
+
+    @torch.no_grad()
+    def _expected_open(self) -> np.ndarray:
+        """``sum_g P(z_g != 0)`` over every gate of the module, per model."""
+        if not self.gates:
+            return np.zeros(())
+        return sum(gate.prob_nonzero().sum(-1) for gate in self.gates).double().cpu().numpy()
 
 
 class EarlyStopping(Policy):

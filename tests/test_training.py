@@ -1,6 +1,7 @@
 """The training loop and its policies (sklearn_l0.training), on small torch problems."""
 
 import math
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -15,6 +16,7 @@ from sklearn_l0.training import (
     Convergence,
     CountTarget,
     EarlyStopping,
+    GatesSettled,
     GridRetirement,
     History,
     ParameterAveraging,
@@ -100,6 +102,33 @@ def test_max_iter_warns_with_what_training_waited_for():
     with pytest.warns(ConvergenceWarning, match="before the objective and the gates settled"):
         history, _ = _fit(_layer(), _problem(), max_iter=5)
     assert not history.converged and history.n_iter == 5
+
+
+def test_gates_settled_waits_while_the_expected_open_count_moves():
+    """Unsettled from the check where the gates' expected open count has moved by a gate
+    since the streak began, and whenever the previous policies say so."""
+    layer = _layer()
+    with torch.no_grad():
+        layer.gate.log_alpha.zero_()  # P(z != 0) = 0.83, moving 0.14 per unit of log_alpha
+    run = SimpleNamespace(module=layer)
+    policy, yes = GatesSettled(), np.ones((), bool)
+    policy.begin(run)
+    expected = lambda: float(layer.gate.prob_nonzero().sum())  # noqa: E731
+    start = expected()
+    assert policy.settle(run, yes) and policy.unmet() is None
+    with torch.no_grad():
+        layer.gate.log_alpha -= 0.4  # a drift of less than one gate since the start
+    assert 0.3 < start - expected() < 1.0
+    assert policy.settle(run, yes)
+    with torch.no_grad():
+        layer.gate.log_alpha -= 0.4  # more than one gate since the streak began
+    assert start - expected() > 1.0
+    assert not policy.settle(run, yes) and "gates settled" in policy.unmet()
+    assert policy.settle(run, yes)  # a new streak, from where the gates are now
+    assert not policy.settle(run, ~yes)  # the previous policies' verdict stands
+    with torch.no_grad():
+        layer.gate.log_alpha -= 0.4
+    assert policy.settle(run, yes)  # measured from the check the streak (re)started
 
 
 def test_hooks_are_called_in_order_and_end_runs_on_failure():

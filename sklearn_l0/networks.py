@@ -181,9 +181,10 @@ def open_inputs_only(module: nn.Module, data: Dataset) -> Iterator[tuple[nn.Modu
     penalties and optimizer updates of the closed columns. Anything else is
     yielded unchanged.
     """
-    first = getattr(module, "feature_layer", None)
-    n_open = 0 if first is None else int(first.gate.deterministic().count_nonzero())
-    if not isinstance(module, GatedMLP) or n_open > NARROW_FRACTION * first.in_features:
+    first = module.feature_layer if isinstance(module, GatedMLP) else None
+    if first is None or first.gate.deterministic().count_nonzero() > (
+        NARROW_FRACTION * first.in_features
+    ):
         yield module, data
         return
     cols, layer = first.narrowed()

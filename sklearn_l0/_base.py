@@ -51,6 +51,9 @@ from .training import (
     RisingCount,
     RisingPrice,
     adam_optimizer,
+    constant_loss,
+    evaluate,
+    mean_over_batches,
     train,
 )
 from .utils import (
@@ -63,6 +66,10 @@ from .utils import (
     torch_tree,
     warn_if_all_pruned,
 )
+
+WEAK_FIT = 0.5
+"""A network's fit at ``alpha`` whose data loss is above this share of the best constant's
+is tried again with a rising price (see ``L0BaseEstimator._rescue_collapse``)."""
 
 
 class L0BaseEstimator(DocLinkMixin, BaseEstimator):
@@ -302,29 +309,39 @@ class L0BaseEstimator(DocLinkMixin, BaseEstimator):
             )
 
     def _rescue_collapse(self, module, build, target, data, history, optimizer, options, common):
-        """Train a fresh network again, the price rising to alpha, if every input gate closed
-        (networks only: where ``_count_price_start`` gives a price to rise from).
+        """Train a fresh network again, the price rising to alpha, if the fit at alpha closed
+        every input gate, or left a weak model; keep the better of the two (networks only:
+        where ``_count_price_start`` gives a price to rise from).
 
         Priced at ``alpha`` from the first step, many redundant features (the
-        pixels of an image) can all close before the network has learned what
-        any of them does, and a closed gate gets no gradient to reopen: the
-        model predicts a constant although a few features would pay for
-        themselves. The second fit starts as a count does (every gate open at
-        a low price, :class:`~sklearn_l0.training.RisingPrice`), so the gates
-        close in the order of their worth. The epochs of both fits are counted.
-        Where the price cannot reach ``alpha`` within ``max_iter`` epochs, the
-        first fit stands (a price far above every feature's worth).
+        pixels of an image) can all close, or all but a few, before the network
+        has learned what any of them does, and a closed gate gets no gradient
+        to reopen. The second fit starts as a count does (every gate open at a
+        low price, :class:`~sklearn_l0.training.RisingPrice`), so the gates
+        close in the order of their worth. It is tried where the first fit kept
+        no feature, or where its data loss is above ``WEAK_FIT`` times the best
+        constant's (it explains less than half of what a constant leaves), and
+        kept where the first kept nothing or where it reaches a lower objective
+        at ``alpha``. The epochs of both fits are counted. Where the price
+        cannot reach ``alpha`` within ``max_iter`` epochs, the first fit stands
+        (a price far above every feature's worth).
         """
         start = self._count_price_start
-        if start is None or module.feature_layer.gate.is_open().any():
+        if start is None:
             return module, history, optimizer
-        n_steps = options["max_iter"] * math.ceil(data.n_samples / options["batch_size"])
+        batch = options["batch_size"]
+        collapsed = not bool(module.feature_layer.gate.is_open().any())
+        if not collapsed:
+            loss = float(mean_over_batches(module, target.loss_fn, data, batch))
+            if loss <= WEAK_FIT * constant_loss(target.loss_fn, data, target.n_outputs):
+                return module, history, optimizer
+        n_steps = options["max_iter"] * math.ceil(data.n_samples / batch)
         if RisingPrice.steps(start, float(module.feature_layer.l0)) > n_steps:
             return module, history, optimizer
-        module = build()
-        rising = RisingPrice(module.feature_layer, start)
-        more, optimizer = train(
-            module,
+        retry = build()
+        rising = RisingPrice(retry.feature_layer, start)
+        more, retry_optimizer = train(
+            retry,
             target.loss_fn,
             data,
             policies=[*self._convergence(), rising],
@@ -332,7 +349,13 @@ class L0BaseEstimator(DocLinkMixin, BaseEstimator):
             **options,
         )
         history.extend(more)
-        return module, history, optimizer
+        if not collapsed:
+            first, second = (
+                float(evaluate(m, target.loss_fn, data, batch)) for m in (module, retry)
+            )
+            if first <= second:
+                return module, history, optimizer
+        return retry, history, retry_optimizer
 
     def _encode(self, X, y, sample_weight, resumed, incremental: bool, classes, device):
         """The target and the standardization of X: new, or those of the run resumed."""

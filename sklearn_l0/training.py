@@ -126,6 +126,26 @@ def mean_over_batches(module: nn.Module, fn: LossFn, data: Dataset, batch_size: 
     return result
 
 
+def constant_loss(loss_fn: LossFn, data: Dataset, n_outputs: int) -> float:
+    """The data loss of the best constant output: what a model that uses no feature scores.
+
+    Found by L-BFGS on one output vector (the loss is convex in it).
+    """
+    y, w = data.y, data.w
+    out = torch.zeros(n_outputs, device=y.device, requires_grad=True)
+    solver = torch.optim.LBFGS([out], max_iter=100, line_search_fn="strong_wolfe")
+
+    def closure():
+        solver.zero_grad()
+        loss = loss_fn(out.expand(len(y), n_outputs), y, w)
+        loss.backward()
+        return loss
+
+    solver.step(closure)
+    with torch.no_grad():
+        return float(loss_fn(out.expand(len(y), n_outputs), y, w))
+
+
 def evaluate(module: nn.Module, loss_fn: LossFn, data: Dataset, batch_size: int) -> torch.Tensor:
     """Objective with test-time (deterministic) gates: data loss plus regularization.
 

@@ -348,6 +348,7 @@ class L0BaseEstimator(DocLinkMixin, BaseEstimator):
             **common,
             **options,
         )
+        retry.feature_layer.l0 = rising.target
         history.extend(more)
         if not collapsed:
             first, second = (

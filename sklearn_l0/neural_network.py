@@ -46,13 +46,16 @@ _MLP_PARAMS_DOC = (
         coefficient, and a network has no such count (counting a feature's
         weights closed every feature of the breast cancer and digits data;
         counting one per output kept every noise feature of the interaction
-        tasks). If a fit at ``alpha`` closes every feature gate (many
-        redundant features, such as the pixels of an image, can all close
-        before the network has learned what any of them does), the network
-        is trained again from every gate open, the price rising from 1e-3 to
-        ``alpha`` (at most 1% a step), so that features leave in the order of
-        their worth (not with ``early_stopping`` or ``ema_decay``, nor where
-        ``max_iter`` epochs are too few steps for the price to reach ``alpha``).
+        tasks). If a fit at ``alpha`` closes every feature gate, or leaves a
+        weak model (a data loss above half of the best constant's: many
+        redundant features, such as the pixels of an image, can all close, or
+        all but a few, before the network has learned what any of them does),
+        the network is trained again from every gate open, the price rising
+        from 1e-3 to ``alpha`` (at most 1% a step), so that features leave in
+        the order of their worth, and the fit with the lower objective is kept
+        (the second one where the first kept nothing; not with
+        ``early_stopping`` or ``ema_decay``, nor where ``max_iter`` epochs are
+        too few steps for the price to reach ``alpha``).
     n_features_to_select : int, float or None, default=None
         If set, train to keep exactly this many input features (a float in
         (0, 1) is a fraction), and ``alpha`` is not used: training starts

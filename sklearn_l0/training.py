@@ -420,7 +420,11 @@ class RisingPrice(OwnPrice):
     count: the model first learns what the features do while they are cheap,
     and the gates close in the order of their worth as the price rises (by
     ``exp(COUNT_RATE)`` a step). The model is not settled before the price
-    has arrived; from then on it trains at ``l0`` like any other fit.
+    has arrived; from then on it trains at ``l0`` like any other fit. The
+    caller hands the price back to the layer afterwards (``layer.l0 =
+    policy.target``), as it does a count's: until then the layer's own
+    ``l0`` is 0, so the loop's objectives at the start and the end (which
+    leave the policy's term out) are at the same price.
     """
 
     def __init__(self, layer: nn.Module, start: float) -> None:
@@ -442,9 +446,6 @@ class RisingPrice(OwnPrice):
 
     def settle(self, run: Run, settled: np.ndarray) -> np.ndarray:
         return settled & bool(self.multiplier >= self.target)
-
-    def end(self, run: Run) -> None:
-        self.layer.l0 = self.target
 
     def unmet(self) -> str:
         return f"the price rose to alpha ({self.target:g}; it is {float(self.multiplier):.3g})"

@@ -192,13 +192,14 @@ def test_count_target_moves_the_price_until_count_gates_are_open(start, count):
 
 def test_rising_price_reaches_the_layers_price_before_the_model_settles():
     """From 1e-3, the price rises 1% a step to the layer's l0; the model is settled only once
-    it has arrived, the price is then the layer's again, and the true features stay."""
+    it has arrived, and the true features stay."""
     layer = _layer(l0=0.3)
     policy = RisingPrice(layer, 1e-3)
     history, _ = _fit(layer, _problem(), policies=[Convergence(), policy], max_iter=2000)
     steps = math.ceil(math.log(0.3 / 1e-3) / 0.01)  # 571 full-batch steps to arrive
     assert history.converged and history.n_iter > steps
-    assert float(policy.multiplier) == pytest.approx(0.3) and layer.l0 == 0.3  # handed back
+    assert float(policy.multiplier) == pytest.approx(0.3)
+    assert layer.l0 == 0.0 and policy.target == 0.3  # the caller hands the price back
     assert (layer.gate.deterministic() > 0).tolist() == [True] * 3 + [False] * 7
 
 

@@ -69,7 +69,7 @@ from .utils import (
 
 WEAK_FIT = 0.5
 """A network's fit at ``alpha`` whose data loss is above this share of the best constant's
-is tried again with a rising price (see ``L0BaseEstimator._rescue_collapse``)."""
+is tried again with a rising price (see ``L0BaseEstimator._retry_rising_price``)."""
 
 
 class L0BaseEstimator(DocLinkMixin, BaseEstimator):
@@ -266,7 +266,7 @@ class L0BaseEstimator(DocLinkMixin, BaseEstimator):
                         module, target.loss_fn, data, policies=policies, **common, **options
                     )
                     if n_select is None:
-                        module, history, optimizer = self._rescue_collapse(
+                        module, history, optimizer = self._retry_rising_price(
                             module, build, target, data, history, optimizer, options, common
                         )
             if n_select is not None:
@@ -308,7 +308,7 @@ class L0BaseEstimator(DocLinkMixin, BaseEstimator):
                 "and target counts need all the data at once); use fit."
             )
 
-    def _rescue_collapse(self, module, build, target, data, history, optimizer, options, common):
+    def _retry_rising_price(self, module, build, target, data, history, optimizer, options, common):
         """Train a fresh network again, the price rising to alpha, if the fit at alpha closed
         every input gate, or left a weak model; keep the better of the two (networks only:
         where ``_count_price_start`` gives a price to rise from).

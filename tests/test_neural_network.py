@@ -302,7 +302,7 @@ def test_a_healthy_network_fit_is_not_trained_again(monkeypatch):
     est = L0MLPClassifier(random_state=0, device="cpu")
     once = clone(est).fit(X, y)
     monkeypatch.setattr(
-        L0MLPClassifier, "_rescue_collapse", lambda self, module, build, *a: (module, a[2], a[3])
+        L0MLPClassifier, "_retry_rising_price", lambda self, module, build, *a: (module, a[2], a[3])
     )
     never = clone(est).fit(X, y)
     assert once.n_iter_ == never.n_iter_ and np.array_equal(once.support_, never.support_)
@@ -320,7 +320,7 @@ def test_a_network_whose_gates_all_close_trains_again_with_a_rising_price(monkey
     assert rescued.score(X, y) > 0.9
     assert rescued.n_iter_ == len(rescued.loss_curve_)  # both fits' epochs are counted
     monkeypatch.setattr(
-        L0MLPClassifier, "_rescue_collapse", lambda self, module, build, *a: (module, a[2], a[3])
+        L0MLPClassifier, "_retry_rising_price", lambda self, module, build, *a: (module, a[2], a[3])
     )
     with pytest.warns(AllFeaturesPrunedWarning):
         charged = L0MLPClassifier((16,), random_state=0, device="cpu").fit(X, y)

@@ -104,6 +104,7 @@ def main():
         rows = []
         for seed in range(args.seeds):
             Xt, yt, Xs, ys = load_dataset(name, DATA_DIR, seed)
+            shape = (Xt.shape[0], Xs.shape[0], Xt.shape[1])  # the same for every seed
             for method, select in methods.items():
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
@@ -124,8 +125,7 @@ def main():
             )
             .reset_index()
         )
-        Xt, _, Xs, _ = load_dataset(name, DATA_DIR, 0)
-        print(f"\n### {name} (train {Xt.shape[0]}, test {Xs.shape[0]}, p={Xt.shape[1]})\n")
+        print(f"\n### {name} (train {shape[0]}, test {shape[1]}, p={shape[2]})\n")
         print(markdown_table(table))
     print(f"\ntotal run time: {time.perf_counter() - start:.0f} s")
 

@@ -332,8 +332,8 @@ class L0BaseEstimator(DocLinkMixin, BaseEstimator):
         batch = options["batch_size"]
         collapsed = not bool(module.feature_layer.gate.is_open().any())
         if not collapsed:
-            loss = float(mean_over_batches(module, target.loss_fn, data, batch))
-            if loss <= WEAK_FIT * constant_loss(target.loss_fn, data, target.n_outputs):
+            loss = mean_over_batches(module, target.loss_fn, data, batch)
+            if float(loss) <= WEAK_FIT * constant_loss(target.loss_fn, data, target.n_outputs):
                 return module, history, optimizer
         n_steps = options["max_iter"] * math.ceil(data.n_samples / batch)
         if RisingPrice.steps(start, float(module.feature_layer.l0)) > n_steps:
@@ -350,11 +350,10 @@ class L0BaseEstimator(DocLinkMixin, BaseEstimator):
         )
         retry.feature_layer.l0 = rising.target
         history.extend(more)
-        if not collapsed:
-            first, second = (
-                float(evaluate(m, target.loss_fn, data, batch)) for m in (module, retry)
-            )
-            if first <= second:
+        if not collapsed:  # the first fit's objective from its loss above (evaluate's sum)
+            with torch.no_grad():
+                first = float(loss + module.regularization())
+            if first <= float(evaluate(retry, target.loss_fn, data, batch)):
                 return module, history, optimizer
         return retry, history, retry_optimizer
 

@@ -342,21 +342,24 @@ class _L0LinearCV(LinearOutputsMixin, DocLinkMixin, BaseEstimator):
         A grid of alphas lets gates enter in steps (the all-data fit can jump
         from 4 features to 6 between two alphas, and the folds' fits jump at
         other alphas). Where supports are searched (see :meth:`_members`),
-        every number of gates that the models at ``best`` and its two
-        neighbours span gets, in each fold and on all the rows, the best
-        support of that size that moves reach from the nearest model; each
-        size is scored by cross-validation like an alpha, and the all-data
-        support of the best size (the smallest of ties) is the final one.
+        every number of gates up to ``MAX_POLISHED`` that the models at
+        ``best`` and its two neighbours span gets, in each fold and on all the
+        rows, the best support of that size that moves reach from the nearest
+        model; each size is scored by cross-validation like an alpha, and the
+        all-data support of the best size (the smallest of ties) is the final
+        one. Where the model at ``best`` is too large to search, it stays the
+        final one unless a searched size validates better than it.
         ``score(member, fold)`` is :meth:`_fold_scorer`'s.
         """
         member = members[best, -1]
-        n_rows = X.shape[0]
-        if plain._support_search(None, targets[-1], member, features.n_candidates, n_rows) is None:
-            return member
         near = members[max(best - 1, 0) : best + 2]
         n_open = np.vectorize(lambda m: int(m.gate.is_open().sum()))(near)
+        smallest = near[np.argmin(n_open[:, -1]), -1]
+        searchable = plain._support_search(
+            None, targets[-1], smallest, features.n_candidates, X.shape[0]
+        )
         sizes = np.arange(n_open.min(), min(n_open.max(), MAX_POLISHED) + 1)
-        if sizes.size <= 1:
+        if searchable is None or sizes.size <= 1:
             return member
 
         def of_size(column, size):  # the column's support of that size, from the nearest model
@@ -367,7 +370,12 @@ class _L0LinearCV(LinearOutputsMixin, DocLinkMixin, BaseEstimator):
 
         n_folds = fold_w.shape[1] - 1
         scores = [[score(of_size(f, size), f) for f in range(n_folds)] for size in sizes]
-        return of_size(-1, sizes[int(np.argmax(np.mean(scores, axis=1)))])
+        scores = np.mean(scores, axis=1)
+        if n_open[best - max(best - 1, 0), -1] > MAX_POLISHED:
+            own = np.mean([score(members[best, f], f) for f in range(n_folds)])
+            if own >= scores.max():
+                return member
+        return of_size(-1, sizes[int(np.argmax(scores))])
 
     def _fold_scorer(self, plain, X, y, folds, fold_w, targets, stats):
         """``score(member, fold)``: the member as the plain estimator fitted on the fold's

@@ -156,6 +156,23 @@ def test_cuda_matches_cpu_support():
     assert gpu.score(X, y) > 0.9
 
 
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_cuda_count_fit_matches_cpu_support():
+    # the count keeps 4 of 100 columns, so its fine-tune trains on those columns alone
+    X, y, truth = make_nonlinear_classification(2000, 100, random_state=0)
+    k = int(truth.sum())
+    fits = {
+        device: _quiet_fit(
+            L0MLPClassifier((32,), n_features_to_select=k, random_state=0, device=device), X, y
+        )
+        for device in ("cpu", "cuda")
+    }
+    np.testing.assert_array_equal(fits["cuda"].support_, fits["cpu"].support_)
+    np.testing.assert_array_equal(fits["cuda"].support_, truth)
+    assert fits["cuda"].coefs_[0].shape == (k, 32)
+    assert fits["cuda"].score(X, y) > 0.9
+
+
 def _module_after_fit(est, X, y, monkeypatch):
     """The trained GatedMLP of a fit (captured from the estimator's _build_module)."""
     built = []

@@ -60,6 +60,10 @@ EVAL_ELEMENTS = 1 << 22
 COUNT_RATE = 0.01
 """Step size (log scale, per optimizer step) of the multiplier of a target gate count."""
 
+WIDE_GATE_STEP = 5.0
+"""Where a rising count's gates outnumber the training rows, their step size is this many
+times the learning rate (see :class:`RisingCount`)."""
+
 
 class TrainingDivergedError(FloatingPointError, ValueError):
     """Training diverged: the objective became non-finite or exploded.
@@ -103,6 +107,20 @@ def adam_optimizer(params: list[torch.Tensor], lr: float) -> torch.optim.Optimiz
         return torch.optim.Adam(params, lr=lr, fused=True)
     except (RuntimeError, TypeError):  # older torch: no fused CPU implementation
         return torch.optim.Adam(params, lr=lr)
+
+
+def own_step(optimizer: torch.optim.Optimizer, param: torch.Tensor, factor: float) -> None:
+    """Give ``param`` a group of its own in ``optimizer``, at ``factor`` times the step."""
+    for group in optimizer.param_groups:
+        kept = [p for p in group["params"] if p is not param]
+        if not kept:  # its group already
+            group["lr"] *= factor
+            return
+        if len(kept) < len(group["params"]):
+            group["params"] = kept
+            optimizer.add_param_group({"params": [param], "lr": group["lr"] * factor})
+            return
+    raise ValueError("the parameter is not in the optimizer")
 
 
 @torch.no_grad()
@@ -391,6 +409,19 @@ class RisingCount(CountTarget):
     count is reached the price stays where it is; the model is settled from
     then on (the caller keeps the ``count`` most open gates, so gates that
     go on closing meanwhile do not matter).
+
+    Where the gates outnumber the training rows, the gates step at
+    ``WIDE_GATE_STEP`` times the learning rate. A gate travels at most about
+    one learning rate of ``log_alpha`` a step under Adam, so at the common
+    rate none closes before some 200 steps, whatever the price; by then a
+    network with more inputs than rows has fitted every row, and the gates'
+    gradients no longer tell useful columns from the rest. Faster gates close
+    while the data still ranks them (on TOX_171, 119 rows and 5748 genes, the
+    50 kept genes took ExtraTrees from 0.68 to 0.77 test accuracy over 12
+    splits, ``benchmarks/bench_small_n.py``). With more rows than gates they
+    keep the common rate: their slower steps average the gradient over more
+    of the training, which interactions need (MADELON's accuracy fell from
+    0.84 to 0.75 with fast gates).
     """
 
     def __init__(self, layer: nn.Module, count: float, start: float) -> None:
@@ -400,6 +431,9 @@ class RisingCount(CountTarget):
     def begin(self, run: Run) -> None:
         self.take_price(self.start)
         self.reached = torch.zeros((), dtype=torch.bool, device=self.multiplier.device)
+        log_alpha = self.layer.gate.log_alpha
+        if log_alpha.numel() > run.data.n_samples:
+            own_step(run.optimizer, log_alpha, WIDE_GATE_STEP)
 
     @torch.no_grad()
     def after_step(self, run: Run) -> None:

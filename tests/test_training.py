@@ -13,6 +13,7 @@ from sklearn_l0.grid import GatedLinearStack
 from sklearn_l0.losses import r2_score, squared_loss
 from sklearn_l0.nn import L0Linear
 from sklearn_l0.training import (
+    WIDE_GATE_STEP,
     Convergence,
     CountTarget,
     EarlyStopping,
@@ -21,6 +22,7 @@ from sklearn_l0.training import (
     History,
     ParameterAveraging,
     Policy,
+    RisingCount,
     RisingPrice,
     TrainingDivergedError,
     mean_over_batches,
@@ -201,6 +203,20 @@ def test_rising_price_reaches_the_layers_price_before_the_model_settles():
     assert float(policy.multiplier) == pytest.approx(0.3)
     assert layer.l0 == 0.0 and policy.target == 0.3  # the caller hands the price back
     assert (layer.gate.deterministic() > 0).tolist() == [True] * 3 + [False] * 7
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.parametrize("n, gate_step", [(200, 1.0), (8, WIDE_GATE_STEP)])
+def test_rising_count_gates_step_faster_where_they_outnumber_the_rows(n, gate_step):
+    """Adam's first step moves every parameter by about its step size: the weights by the
+    learning rate, the 10 gates by WIDE_GATE_STEP times it once there are fewer rows."""
+    layer = _layer()
+    weight, log_alpha = layer.weight.detach().clone(), layer.gate.log_alpha.detach().clone()
+    _fit(layer, _problem(n=n), policies=[RisingCount(layer, 3, 1e-3)], max_iter=1)
+    lr = OPTIONS["learning_rate"]
+    assert (layer.weight.detach() - weight).abs().max() == pytest.approx(lr, rel=1e-3)
+    moved = (layer.gate.log_alpha.detach() - log_alpha).abs()
+    assert moved.max() == pytest.approx(gate_step * lr, rel=1e-3)
 
 
 def test_count_target_unmet_is_named_in_the_warning():

@@ -11,14 +11,26 @@ default 6: each seed a new stratified 70/30 split):
 - ``L0 k=50``: ``L0MLPClassifier((64,), n_features_to_select=50)``, its defaults;
 - ``L0 k=50 <setting>``: the same with one public setting changed
   (``weight_decay``, ``learning_rate_init``, ``batch_size``, ``temperature``);
+- ``L0 k=50 gate step 1x``: an ablation of a private constant, the defaults
+  with ``sklearn_l0.training.WIDE_GATE_STEP = 1`` (the gates of a count fit
+  with more features than rows step at the learning rate, as before it was
+  introduced, instead of five times it);
 - ``STG``: as in ``bench_real.py`` (lam 0.5, 200 epochs, the 50 most open gates);
 - ``ANOVA F``: the 50 largest ``f_classif`` scores (a marginal filter);
 - ``random``: 50 columns drawn uniformly (``default_rng(seed)``).
 
+Data: ``Yale`` and ``TOX_171`` as in ``bench_real.py``, and (``--datasets``)
+the other sets of ``../shared/data`` with more features than rows, each a
+``.mat`` file of ``X`` and ``Y`` split 70/30 the same way: ``warpAR10P``
+(130 x 2400 face images, 10 classes), ``lymphoma`` (96 x 4026, 9),
+``Prostate_GE`` (102 x 5966, 2), ``GLIOMA`` (50 x 4434, 4), ``arcene``
+(200 x 10000 mass spectra, 2), ``nci9`` (60 x 9712, 9).
+
 Columns: ExtraTrees' test accuracy on the selected columns, mean and min over
-seeds, and ``vs_random``: the mean over seeds of the method's accuracy minus
-the random selection's on the same split. One thread per library. Run from the
-repository root::
+seeds, ``vs_random``: the mean over seeds of the method's accuracy minus
+the random selection's on the same split, ``fit_s`` the selector's median
+time and ``x_STG`` the median over seeds of that time over STG's. One
+thread per library. Run from the repository root::
 
     OMP_NUM_THREADS=1 python benchmarks/bench_small_n.py
 """
@@ -35,6 +47,7 @@ from _common import environment, limit_threads, markdown_table
 from bench_mlp import build_methods
 from bench_real import (
     DATA_DIR,
+    DATASETS,
     HIDDEN,
     extra_trees_accuracy,
     load_dataset,
@@ -46,7 +59,14 @@ from bench_real import (
 )
 from sklearn.feature_selection import f_classif
 
+import sklearn_l0.training
 from sklearn_l0 import L0MLPClassifier
+
+SMALL_SETS = {
+    name: (f"{name}/{name}.mat", None)
+    for name in ("warpAR10P", "lymphoma", "Prostate_GE", "GLIOMA", "arcene", "nci9")
+}
+DATASETS.update(SMALL_SETS)  # bench_real's load_dataset reads them like its own .mat sets
 
 SETTINGS = {
     "": {},
@@ -55,10 +75,11 @@ SETTINGS = {
     "learning_rate_init=0.003": {"learning_rate_init": 0.003},
     "batch_size=32": {"batch_size": 32},
     "temperature=1/3": {"temperature": 1 / 3},
+    "gate step 1x": {},  # an ablation: WIDE_GATE_STEP = 1 during the fit
 }
 
 
-def l0_selector(params):
+def l0_selector(params, gate_step=None):
     def select(Xt, yt, k, seed):
         est = L0MLPClassifier(
             hidden_layer_sizes=HIDDEN,
@@ -67,7 +88,13 @@ def l0_selector(params):
             device="cpu",
             **params,
         )
-        return est.fit(Xt, yt).support_
+        default = sklearn_l0.training.WIDE_GATE_STEP
+        if gate_step is not None:
+            sklearn_l0.training.WIDE_GATE_STEP = gate_step
+        try:
+            return est.fit(Xt, yt).support_
+        finally:
+            sklearn_l0.training.WIDE_GATE_STEP = default
 
     return select
 
@@ -84,18 +111,33 @@ def random_columns(Xt, yt, k, seed):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--datasets", nargs="+", default=["Yale", "TOX_171"])
+    parser.add_argument(
+        "--datasets",
+        nargs="+",
+        default=["Yale", "TOX_171"],
+        choices=["Yale", "TOX_171", *SMALL_SETS],
+    )
+    parser.add_argument(
+        "--settings", nargs="*", default=list(SETTINGS), choices=list(SETTINGS), help="L0's rows"
+    )
     parser.add_argument("--seeds", type=int, default=6)
     parser.add_argument("--k", type=int, default=50)
     args = parser.parse_args()
     peers, _ = build_methods()  # imports STG (aliasing collections) before the limits
     pools = limit_threads(1)
     print(environment(pools))
-    methods = {f"L0 k={args.k} {name}".rstrip(): l0_selector(p) for name, p in SETTINGS.items()}
+    methods = {
+        f"L0 k={args.k} {name}".rstrip(): l0_selector(
+            SETTINGS[name], gate_step=1.0 if name == "gate step 1x" else None
+        )
+        for name in args.settings
+    }
     if "STG" in peers:
         stg = select_stg(peers["STG"]().cls)
         methods["STG"] = lambda *a: stg(*a)[0]
     methods.update({"ANOVA F": anova, "random": random_columns})
+    rng = np.random.default_rng(0)  # one untimed fit first: torch's first call is slow
+    l0_selector({})(rng.normal(size=(40, 100)).astype(np.float32), np.arange(40) % 2, 5, 0)
     start = time.perf_counter()
     for name in args.datasets:
         if missing_files(name, DATA_DIR):
@@ -108,13 +150,17 @@ def main():
             for method, select in methods.items():
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
+                    tic = time.perf_counter()
                     selected = select(Xt, yt, args.k, seed)
+                    fit_s = time.perf_counter() - tic
                 acc = extra_trees_accuracy(Xt, yt, Xs, ys, selected, seed)
-                rows.append(dict(method=method, seed=seed, acc=acc))
+                rows.append(dict(method=method, seed=seed, acc=acc, fit_s=fit_s))
             progress(f"{name} seed {seed} done")
         df = pd.DataFrame(rows)
         chance = df[df.method == "random"].set_index("seed").acc
         df["gain"] = df.acc - df.seed.map(chance)
+        if "STG" in methods:
+            df["x_STG"] = df.fit_s / df.seed.map(df[df.method == "STG"].set_index("seed").fit_s)
         table = (
             df.groupby("method", sort=False)
             .agg(
@@ -122,6 +168,8 @@ def main():
                 acc_mean=("acc", "mean"),
                 acc_min=("acc", "min"),
                 vs_random=("gain", "mean"),
+                fit_s=("fit_s", "median"),
+                **({"x_STG": ("x_STG", "median")} if "x_STG" in df else {}),
             )
             .reset_index()
         )

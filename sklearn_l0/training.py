@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -109,18 +110,36 @@ def adam_optimizer(params: list[torch.Tensor], lr: float) -> torch.optim.Optimiz
         return torch.optim.Adam(params, lr=lr)
 
 
-def own_step(optimizer: torch.optim.Optimizer, param: torch.Tensor, factor: float) -> None:
-    """Give ``param`` a group of its own in ``optimizer``, at ``factor`` times the step."""
-    for group in optimizer.param_groups:
-        kept = [p for p in group["params"] if p is not param]
-        if not kept:  # its group already
-            group["lr"] *= factor
-            return
-        if len(kept) < len(group["params"]):
-            group["params"] = kept
-            optimizer.add_param_group({"params": [param], "lr": group["lr"] * factor})
-            return
-    raise ValueError("the parameter is not in the optimizer")
+def own_step(
+    optimizer: torch.optim.Optimizer, param: torch.Tensor, factor: float
+) -> Callable[[], None]:
+    """Give ``param`` a group of its own in ``optimizer``, at ``factor`` times the step.
+
+    Returns the undo: ``param`` back in its place in its group, so that the
+    optimizer's ``state_dict`` is laid out as a fresh optimizer's (a later
+    ``partial_fit`` loads it into one); the parameter's state moves with it.
+    """
+    found = [
+        (group, i)
+        for group in optimizer.param_groups
+        for i, p in enumerate(group["params"])
+        if p is param
+    ]
+    if not found:
+        raise ValueError("the parameter is not in the optimizer")
+    group, place = found[0]
+    if len(group["params"]) == 1:  # its group already
+        group["lr"] *= factor
+        return lambda: group.update(lr=group["lr"] / factor)
+    del group["params"][place]
+    optimizer.add_param_group({"params": [param], "lr": group["lr"] * factor})
+    own = optimizer.param_groups[-1]
+
+    def undo() -> None:
+        optimizer.param_groups[:] = [g for g in optimizer.param_groups if g is not own]
+        group["params"].insert(place, param)
+
+    return undo
 
 
 @torch.no_grad()
@@ -432,8 +451,13 @@ class RisingCount(CountTarget):
         self.take_price(self.start)
         self.reached = torch.zeros((), dtype=torch.bool, device=self.multiplier.device)
         log_alpha = self.layer.gate.log_alpha
+        self.rejoin = None
         if log_alpha.numel() > run.data.n_samples:
-            own_step(run.optimizer, log_alpha, WIDE_GATE_STEP)
+            self.rejoin = own_step(run.optimizer, log_alpha, WIDE_GATE_STEP)
+
+    def end(self, run: Run) -> None:
+        if self.rejoin is not None:
+            self.rejoin()
 
     @torch.no_grad()
     def after_step(self, run: Run) -> None:

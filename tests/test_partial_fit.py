@@ -12,6 +12,7 @@ from sklearn.base import clone
 from sklearn_l0 import (
     L0Classifier,
     L0ClassifierCV,
+    L0MLPClassifier,
     L0Regressor,
     L0RegressorCV,
 )
@@ -101,6 +102,20 @@ def test_partial_fit_after_fit_continues_the_run(estimator):
     assert est.loss_curve_[-1] < curve[0]
     with pytest.raises(ValueError, match="features"):
         est.partial_fit(X[:, :3], y)
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_partial_fit_continues_a_count_fit_with_more_features_than_rows():
+    """Such a count fit steps its gates in an Adam group of their own (RisingCount); the
+    stored optimizer is laid out as a fresh one again, so partial_fit can load it."""
+    rng = np.random.RandomState(0)
+    X = rng.randn(30, 40)
+    y = (X[:, 0] > 0).astype(int)
+    est = L0MLPClassifier((8,), n_features_to_select=3, max_iter=40, random_state=0)
+    est.fit(X, y).set_params(n_features_to_select=None)
+    n_iter = est.n_iter_
+    est.partial_fit(X, y)
+    assert est.n_iter_ == n_iter + 1
 
 
 @pytest.mark.parametrize("estimator", ESTIMATORS, ids=lambda e: type(e).__name__)

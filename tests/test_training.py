@@ -26,6 +26,7 @@ from sklearn_l0.training import (
     RisingPrice,
     TrainingDivergedError,
     mean_over_batches,
+    own_step,
     train,
 )
 
@@ -217,6 +218,27 @@ def test_rising_count_gates_step_faster_where_they_outnumber_the_rows(n, gate_st
     assert (layer.weight.detach() - weight).abs().max() == pytest.approx(lr, rel=1e-3)
     moved = (layer.gate.log_alpha.detach() - log_alpha).abs()
     assert moved.max() == pytest.approx(gate_step * lr, rel=1e-3)
+
+
+@pytest.mark.parametrize("alone", [False, True])
+def test_own_step_is_undone_to_a_fresh_optimizers_layout(alone):
+    """The undo puts the parameter back in its place: the state dict then loads into a
+    fresh optimizer over the same parameters (as partial_fit's does), with its state."""
+    params = [torch.nn.Parameter(torch.zeros(3)) for _ in range(1 if alone else 3)]
+    optimizer = torch.optim.Adam(params, lr=0.01)
+    undo = own_step(optimizer, params[-1], 5.0)
+    assert [g["lr"] for g in optimizer.param_groups][-1] == pytest.approx(0.05)
+    sum(p.sum() for p in params).backward()
+    optimizer.step()
+    undo()
+    assert len(optimizer.param_groups) == 1
+    assert optimizer.param_groups[0]["lr"] == pytest.approx(0.01)
+    assert optimizer.param_groups[0]["params"] == params
+    fresh = torch.optim.Adam(params, lr=0.01)
+    fresh.load_state_dict(optimizer.state_dict())
+    assert fresh.state[params[-1]]["step"] == 1
+    with pytest.raises(ValueError, match="not in the optimizer"):
+        own_step(optimizer, torch.nn.Parameter(torch.zeros(1)), 5.0)
 
 
 def test_count_target_unmet_is_named_in_the_warning():

@@ -66,9 +66,9 @@ _MLP_PARAMS_DOC = (
         (where the features outnumber the rows, the gates step at five times
         the learning rate, so that they close before the network has fitted
         every row); then the features with the most open gates are kept,
-        their gates frozen open, and the network is fine-tuned. With ``early_stopping``
-        or ``ema_decay``, training runs at ``alpha`` first and the price
-        then moves, up or down, until the count is met.
+        their gates frozen open, and the network is fine-tuned. With
+        ``early_stopping`` or ``ema_decay``, training runs at ``alpha`` first
+        and the price then moves, up or down, until the count is met.
 """
     + GROUPS_DOC
     + """\

@@ -75,8 +75,8 @@ SETTINGS = {
     "learning_rate_init=0.003": {"learning_rate_init": 0.003},
     "batch_size=32": {"batch_size": 32},
     "temperature=1/3": {"temperature": 1 / 3},
-    "gate step 1x": {},  # an ablation: WIDE_GATE_STEP = 1 during the fit
 }
+ABLATIONS = {"gate step 1x": 1.0}  # WIDE_GATE_STEP during the fit
 
 
 def l0_selector(params, gate_step=None):
@@ -118,7 +118,11 @@ def main():
         choices=["Yale", "TOX_171", *SMALL_SETS],
     )
     parser.add_argument(
-        "--settings", nargs="*", default=list(SETTINGS), choices=list(SETTINGS), help="L0's rows"
+        "--settings",
+        nargs="*",
+        default=[*SETTINGS, *ABLATIONS],
+        choices=[*SETTINGS, *ABLATIONS],
+        help="L0's rows",
     )
     parser.add_argument("--seeds", type=int, default=6)
     parser.add_argument("--k", type=int, default=50)
@@ -128,7 +132,7 @@ def main():
     print(environment(pools))
     methods = {
         f"L0 k={args.k} {name}".rstrip(): l0_selector(
-            SETTINGS[name], gate_step=1.0 if name == "gate step 1x" else None
+            SETTINGS.get(name, {}), gate_step=ABLATIONS.get(name)
         )
         for name in args.settings
     }

@@ -128,10 +128,7 @@ def own_step(
     if not found:
         raise ValueError("the parameter is not in the optimizer")
     group, place = found[0]
-    if len(group["params"]) == 1:  # its group already
-        group["lr"] *= factor
-        return lambda: group.update(lr=group["lr"] / factor)
-    del group["params"][place]
+    del group["params"][place]  # a group left empty meanwhile is skipped by the steps
     optimizer.add_param_group({"params": [param], "lr": group["lr"] * factor})
     own = optimizer.param_groups[-1]
 

@@ -121,6 +121,11 @@ DATASETS = {
     "Yale": ("Yale/Yale_32x32.mat", None),
     "TOX_171": ("TOX_171/TOX_171.mat", None),
 }
+# the other sets with more features than rows, read the same way (bench_small_n.py's)
+SMALL_SETS = {
+    name: (f"{name}/{name}.mat", None)
+    for name in ("warpAR10P", "lymphoma", "Prostate_GE", "GLIOMA", "arcene", "nci9")
+}
 MNIST_TRAIN, MNIST_TEST = 8000, 2000
 L0_NAME, STG_NAME, LASSONET_NAME, ALL_NAME = "L0 k=50", "STG", "LassoNet", "ExtraTrees (all)"
 METHODS = (L0_NAME, STG_NAME, LASSONET_NAME, ALL_NAME)
@@ -131,7 +136,7 @@ METHODS = (L0_NAME, STG_NAME, LASSONET_NAME, ALL_NAME)
 
 def missing_files(name, data_dir):
     """The files of data set ``name`` that ``data_dir`` lacks."""
-    path, _ = DATASETS[name]
+    path, _ = {**DATASETS, **SMALL_SETS}[name]
     if name == "MNIST":
         return [
             str(data_dir / path / f) for f in FILES.values() if not (data_dir / path / f).is_file()
@@ -141,7 +146,7 @@ def missing_files(name, data_dir):
 
 def load_dataset(name, data_dir, seed):
     """X_train, y_train, X_test, y_test (float32 X, labels 0..K-1)."""
-    path, n_train = DATASETS[name]
+    path, n_train = {**DATASETS, **SMALL_SETS}[name]
     if name == "MNIST":
         Xt, yt, Xs, ys = load_mnist(data_dir / path)  # pixels / 255
         return Xt[:MNIST_TRAIN], yt[:MNIST_TRAIN], Xs[:MNIST_TEST], ys[:MNIST_TEST]

@@ -40,6 +40,8 @@ from __future__ import annotations
 import argparse
 import time
 import warnings
+from contextlib import nullcontext
+from unittest import mock
 
 import numpy as np
 import pandas as pd
@@ -47,8 +49,8 @@ from _common import environment, limit_threads, markdown_table
 from bench_mlp import build_methods
 from bench_real import (
     DATA_DIR,
-    DATASETS,
     HIDDEN,
+    SMALL_SETS,
     extra_trees_accuracy,
     load_dataset,
     mask,
@@ -56,17 +58,12 @@ from bench_real import (
     progress,
     select_stg,
     top_k,
+    warm_up,
 )
 from sklearn.feature_selection import f_classif
 
 import sklearn_l0.training
 from sklearn_l0 import L0MLPClassifier
-
-SMALL_SETS = {
-    name: (f"{name}/{name}.mat", None)
-    for name in ("warpAR10P", "lymphoma", "Prostate_GE", "GLIOMA", "arcene", "nci9")
-}
-DATASETS.update(SMALL_SETS)  # bench_real's load_dataset reads them like its own .mat sets
 
 SETTINGS = {
     "": {},
@@ -88,13 +85,13 @@ def l0_selector(params, gate_step=None):
             device="cpu",
             **params,
         )
-        default = sklearn_l0.training.WIDE_GATE_STEP
-        if gate_step is not None:
-            sklearn_l0.training.WIDE_GATE_STEP = gate_step
-        try:
+        ablation = (
+            nullcontext()
+            if gate_step is None
+            else mock.patch.object(sklearn_l0.training, "WIDE_GATE_STEP", gate_step)
+        )
+        with ablation:
             return est.fit(Xt, yt).support_
-        finally:
-            sklearn_l0.training.WIDE_GATE_STEP = default
 
     return select
 
@@ -107,6 +104,11 @@ def anova(Xt, yt, k, seed):
 def random_columns(Xt, yt, k, seed):
     rng = np.random.default_rng(seed)
     return mask(rng.choice(Xt.shape[1], k, replace=False), Xt.shape[1])
+
+
+def on_seed(df, method, column):
+    """``method``'s ``column`` on each row's seed (a row per method and seed in ``df``)."""
+    return df.seed.map(df[df.method == method].set_index("seed")[column])
 
 
 def main():
@@ -140,8 +142,7 @@ def main():
         stg = select_stg(peers["STG"]().cls)
         methods["STG"] = lambda *a: stg(*a)[0]
     methods.update({"ANOVA F": anova, "random": random_columns})
-    rng = np.random.default_rng(0)  # one untimed fit first: torch's first call is slow
-    l0_selector({})(rng.normal(size=(40, 100)).astype(np.float32), np.arange(40) % 2, 5, 0)
+    warm_up(methods)
     start = time.perf_counter()
     for name in args.datasets:
         if missing_files(name, DATA_DIR):
@@ -161,10 +162,9 @@ def main():
                 rows.append(dict(method=method, seed=seed, acc=acc, fit_s=fit_s))
             progress(f"{name} seed {seed} done")
         df = pd.DataFrame(rows)
-        chance = df[df.method == "random"].set_index("seed").acc
-        df["gain"] = df.acc - df.seed.map(chance)
+        df["gain"] = df.acc - on_seed(df, "random", "acc")
         if "STG" in methods:
-            df["x_STG"] = df.fit_s / df.seed.map(df[df.method == "STG"].set_index("seed").fit_s)
+            df["x_STG"] = df.fit_s / on_seed(df, "STG", "fit_s")
         table = (
             df.groupby("method", sort=False)
             .agg(

@@ -60,13 +60,13 @@ _MLP_PARAMS_DOC = (
         If set, train to keep exactly this many input features (a float in
         (0, 1) is a fraction), and ``alpha`` is not used: training starts
         with every feature gate open and a price of 1e-3 per feature, too
-        low to close any, and the price rises (at most 1% a step) until no
-        more than that many gates are open, so that features leave in the
-        order of their worth once the network has learned what they do
-        (where the features outnumber the rows, the gates step at five times
-        the learning rate, so that they close before the network has fitted
-        every row); then the features with the most open gates are kept,
-        their gates frozen open, and the network is fine-tuned. With
+        low to close any, and the price rises (at most 1% a step, and 10% an
+        epoch) until no more than that many gates are open, so that features
+        leave in the order of their worth once the network has learned what
+        they do (where the features outnumber the rows, the gates step at five
+        times the learning rate, so that they close before the network has
+        fitted every row); then the features with the most open gates are
+        kept, their gates frozen open, and the network is fine-tuned. With
         ``early_stopping`` or ``ema_decay``, training runs at ``alpha`` first
         and the price then moves, up or down, until the count is met.
 """

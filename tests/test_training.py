@@ -1,6 +1,7 @@
 """The training loop and its policies (sklearn_l0.training), on small torch problems."""
 
 import math
+import warnings
 from types import SimpleNamespace
 
 import numpy as np
@@ -218,6 +219,19 @@ def test_rising_count_gates_step_faster_where_they_outnumber_the_rows(n, gate_st
     assert (layer.weight.detach() - weight).abs().max() == pytest.approx(lr, rel=1e-3)
     moved = (layer.gate.log_alpha.detach() - log_alpha).abs()
     assert moved.max() == pytest.approx(gate_step * lr, rel=1e-3)
+
+
+@pytest.mark.parametrize("batch_size, rise", [(200, 0.01), (20, 0.1), (5, 0.1)])
+def test_rising_count_price_rises_at_most_a_tenth_an_epoch(batch_size, rise):
+    """1% a step, but no more than 10% over an epoch's mini-batches (40 of them at 5 rows):
+    the gates, which lag the price, are weighed on every row before it moves far."""
+    layer = _layer()
+    count = RisingCount(layer, 3, 1e-3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        _fit(layer, _problem(), policies=[count], max_iter=1, batch_size=batch_size)
+    assert int(layer.gate.is_open().sum()) == 10  # every step rose at the full rate
+    assert float(count.multiplier) == pytest.approx(1e-3 * math.exp(rise), rel=1e-4)
 
 
 @pytest.mark.parametrize("alone", [False, True])

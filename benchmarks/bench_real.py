@@ -3,8 +3,9 @@
 Data (offline copies in ``../shared/data`` beside the repository, see its
 README; a set whose files are missing is skipped with a message):
 
-- ``MNIST``: the first 8,000 training images train, the first 2,000 test
-  images test (784 pixels / 255, 10 classes; the fixed split of the IDX files);
+- ``MNIST``: the first 8,000 training images train (``--mnist-train``), the
+  first 2,000 test images test (784 pixels / 255, 10 classes; the fixed split
+  of the IDX files);
 - ``ISOLET``: ``Isolet/Isolet1.mat``, 1560 x 617, 26 classes;
 - ``COIL-20``: ``COIL20/COIL20.mat``, 1440 x 1024 (32x32 images), 20 classes;
 - ``MADELON``: ``madelon/madelon.mat``, 2600 x 500, 2 classes; rows 0..1999
@@ -144,12 +145,12 @@ def missing_files(name, data_dir):
     return [] if (data_dir / path).is_file() else [str(data_dir / path)]
 
 
-def load_dataset(name, data_dir, seed):
+def load_dataset(name, data_dir, seed, mnist_train=MNIST_TRAIN):
     """X_train, y_train, X_test, y_test (float32 X, labels 0..K-1)."""
     path, n_train = {**DATASETS, **SMALL_SETS}[name]
     if name == "MNIST":
         Xt, yt, Xs, ys = load_mnist(data_dir / path)  # pixels / 255
-        return Xt[:MNIST_TRAIN], yt[:MNIST_TRAIN], Xs[:MNIST_TEST], ys[:MNIST_TEST]
+        return Xt[:mnist_train], yt[:mnist_train], Xs[:MNIST_TEST], ys[:MNIST_TEST]
     m = loadmat(str(data_dir / path))
     X = np.asarray(m["X"], dtype=np.float32)
     _, y = np.unique(np.asarray(m["Y"]).ravel(), return_inverse=True)
@@ -286,7 +287,7 @@ def run(args, selectors, datasets):
     rows, shapes = [], {}
     for name in datasets:
         for seed in range(args.seeds):
-            Xt, yt, Xs, ys = load_dataset(name, args.data, seed)
+            Xt, yt, Xs, ys = load_dataset(name, args.data, seed, args.mnist_train)
             shapes[name] = (Xt.shape[0], Xs.shape[0], Xt.shape[1])
             progress(f"{name} seed {seed}: train {Xt.shape}, test {Xs.shape}")
             for method, select in selectors.items():
@@ -420,6 +421,9 @@ def main():
     )
     parser.add_argument(
         "--alphas", nargs="+", type=float, default=list(ALPHAS), help="the alpha table's grid"
+    )
+    parser.add_argument(
+        "--mnist-train", type=int, default=MNIST_TRAIN, help="MNIST training images (first n)"
     )
     parser.add_argument("--data", type=Path, default=DATA_DIR, help="the shared/data folder")
     parser.add_argument("--threads", type=int, default=1, help="0: the libraries' defaults")

@@ -49,6 +49,7 @@ from bench_real import (
     select_stg,
     warm_up,
 )
+from bench_small_n import accuracy_table, on_seed
 
 import sklearn_l0.training
 from sklearn_l0 import L0MLPClassifier
@@ -102,21 +103,12 @@ def main():
                 progress(f"n={n} seed {seed} {method}: {row}")
         df = pd.DataFrame(rows)
         if STG in methods:
-            stg_s = df.seed.map(df[df.method == STG].set_index("seed").fit_s)
-            df["x_STG"] = df.fit_s / stg_s
-        table = (
-            df.groupby("method", sort=False)
-            .agg(
-                seeds=("acc", "size"),
-                acc_mean=("acc", "mean"),
-                acc_min=("acc", "min"),
-                net_acc=("net_acc", "mean"),
-                alpha_=("alpha_", "mean"),
-                epochs=("epochs", "median"),
-                fit_s=("fit_s", "median"),
-                **({"x_STG": ("x_STG", "median")} if "x_STG" in df else {}),
-            )
-            .reset_index()
+            df["x_STG"] = df.fit_s / on_seed(df, STG, "fit_s")
+        table = accuracy_table(
+            df,
+            net_acc=("net_acc", "mean"),
+            alpha_=("alpha_", "mean"),
+            epochs=("epochs", "median"),
         )
         print(f"\n### MNIST, train {n}, test {len(ys)}, k={args.k}\n")
         print(markdown_table(table, {"acc_mean": 4, "acc_min": 4, "alpha_": 4, "epochs": 0}))

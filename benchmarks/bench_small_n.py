@@ -111,6 +111,23 @@ def on_seed(df, method, column):
     return df.seed.map(df[df.method == method].set_index("seed")[column])
 
 
+def accuracy_table(df, **columns):
+    """Per method: seeds, mean and min accuracy, ``columns`` (named aggregations of ``df``),
+    median fit time and, where ``df`` has it, the median time over STG's."""
+    return (
+        df.groupby("method", sort=False)
+        .agg(
+            seeds=("acc", "size"),
+            acc_mean=("acc", "mean"),
+            acc_min=("acc", "min"),
+            **columns,
+            fit_s=("fit_s", "median"),
+            **({"x_STG": ("x_STG", "median")} if "x_STG" in df else {}),
+        )
+        .reset_index()
+    )
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
@@ -165,18 +182,7 @@ def main():
         df["gain"] = df.acc - on_seed(df, "random", "acc")
         if "STG" in methods:
             df["x_STG"] = df.fit_s / on_seed(df, "STG", "fit_s")
-        table = (
-            df.groupby("method", sort=False)
-            .agg(
-                seeds=("acc", "size"),
-                acc_mean=("acc", "mean"),
-                acc_min=("acc", "min"),
-                vs_random=("gain", "mean"),
-                fit_s=("fit_s", "median"),
-                **({"x_STG": ("x_STG", "median")} if "x_STG" in df else {}),
-            )
-            .reset_index()
-        )
+        table = accuracy_table(df, vs_random=("gain", "mean"))
         print(f"\n### {name} (train {shape[0]}, test {shape[1]}, p={shape[2]})\n")
         print(markdown_table(table))
     print(f"\ntotal run time: {time.perf_counter() - start:.0f} s")

@@ -216,6 +216,11 @@ class Run:
         """The grid of models (``()`` for one model)."""
         return self.module.batch_shape
 
+    @property
+    def n_batches(self) -> int:
+        """Mini-batches (optimizer steps) an epoch."""
+        return math.ceil(self.data.n_samples / self.batch_size)
+
     def objective(self) -> np.ndarray:
         """The objective with test-time gates, per model (one host sync)."""
         return evaluate(self.module, self.loss_fn, self.data, self.batch_size).cpu().numpy()
@@ -461,8 +466,7 @@ class RisingCount(CountTarget):
     def begin(self, run: Run) -> None:
         self.take_price(self.start)
         self.reached = torch.zeros((), dtype=torch.bool, device=self.multiplier.device)
-        n_batches = math.ceil(run.data.n_samples / run.batch_size)
-        self.rate = min(COUNT_RATE, COUNT_EPOCH_RATE / n_batches)
+        self.rate = min(COUNT_RATE, COUNT_EPOCH_RATE / run.n_batches)
         log_alpha = self.layer.gate.log_alpha
         self.rejoin = None
         if log_alpha.numel() > run.data.n_samples:
@@ -614,8 +618,7 @@ def train(
             [p for p in module.parameters() if p.requires_grad], learning_rate
         )
     run = Run(module, loss_fn, data, batch_size, optimizer, tol, n_iter_no_change)
-    n_batches = math.ceil(data.n_samples / batch_size)
-    window = max(1, min(math.ceil(CHECK_STEPS / n_batches), n_iter_no_change, max_iter))
+    window = max(1, min(math.ceil(CHECK_STEPS / run.n_batches), n_iter_no_change, max_iter))
     epoch_obj = torch.zeros((window, *run.shape), device=data.y.device)
     stale = np.zeros(run.shape, int)
     for policy in policies:

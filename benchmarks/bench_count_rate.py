@@ -34,37 +34,28 @@ import argparse
 import math
 import time
 import warnings
-from contextlib import nullcontext
-from unittest import mock
 
 import pandas as pd
 from _common import environment, limit_threads, markdown_table
 from bench_mlp import build_methods
 from bench_real import (
     DATA_DIR,
-    HIDDEN,
     extra_trees_accuracy,
     load_dataset,
     progress,
     select_stg,
     warm_up,
 )
-from bench_small_n import accuracy_table, on_seed
-
-import sklearn_l0.training
-from sklearn_l0 import L0MLPClassifier
+from bench_small_n import accuracy_table, l0_fit, on_seed
 
 CAPPED, UNCAPPED, STG = "L0 k=50", "L0 k=50 1% a step", "STG"
 
 
-def l0_selector(capped):
-    def select(Xt, yt, k, seed):
-        est = L0MLPClassifier(
-            hidden_layer_sizes=HIDDEN, n_features_to_select=k, random_state=seed, device="cpu"
-        )
-        lifted = mock.patch.object(sklearn_l0.training, "COUNT_EPOCH_RATE", math.inf)
-        with nullcontext() if capped else lifted:
-            est.fit(Xt, yt)
+def with_estimator(fit):
+    """The selected columns and the fitted estimator, from a ``bench_small_n.l0_fit``."""
+
+    def select(*args):
+        est = fit(*args)
         return est.support_, est
 
     return select
@@ -79,7 +70,10 @@ def main():
     peers, _ = build_methods()  # imports STG (aliasing collections) before the limits
     pools = limit_threads(1)
     print(environment(pools))
-    methods = {CAPPED: l0_selector(True), UNCAPPED: l0_selector(False)}
+    methods = {
+        CAPPED: with_estimator(l0_fit({})),
+        UNCAPPED: with_estimator(l0_fit({}, {"COUNT_EPOCH_RATE": math.inf})),
+    }
     if "STG" in peers:
         stg = select_stg(peers["STG"]().cls)
         methods[STG] = lambda *a: (stg(*a)[0], None)

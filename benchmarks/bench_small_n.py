@@ -73,11 +73,14 @@ SETTINGS = {
     "batch_size=32": {"batch_size": 32},
     "temperature=1/3": {"temperature": 1 / 3},
 }
-ABLATIONS = {"gate step 1x": 1.0}  # WIDE_GATE_STEP during the fit
+ABLATIONS = {"gate step 1x": {"WIDE_GATE_STEP": 1.0}}  # training constants during the fit
 
 
-def l0_selector(params, gate_step=None):
-    def select(Xt, yt, k, seed):
+def l0_fit(params, patch=None):
+    """A fit of ``L0MLPClassifier((64,), n_features_to_select=k, **params)`` returning the
+    estimator, with the ``sklearn_l0.training`` constants in ``patch`` replaced meanwhile."""
+
+    def fit(Xt, yt, k, seed):
         est = L0MLPClassifier(
             hidden_layer_sizes=HIDDEN,
             n_features_to_select=k,
@@ -85,13 +88,15 @@ def l0_selector(params, gate_step=None):
             device="cpu",
             **params,
         )
-        ablation = (
-            nullcontext()
-            if gate_step is None
-            else mock.patch.object(sklearn_l0.training, "WIDE_GATE_STEP", gate_step)
-        )
-        with ablation:
-            return est.fit(Xt, yt).support_
+        with mock.patch.multiple(sklearn_l0.training, **patch) if patch else nullcontext():
+            return est.fit(Xt, yt)
+
+    return fit
+
+
+def support_of(fit):
+    def select(*args):
+        return fit(*args).support_
 
     return select
 
@@ -150,8 +155,8 @@ def main():
     pools = limit_threads(1)
     print(environment(pools))
     methods = {
-        f"L0 k={args.k} {name}".rstrip(): l0_selector(
-            SETTINGS.get(name, {}), gate_step=ABLATIONS.get(name)
+        f"L0 k={args.k} {name}".rstrip(): support_of(
+            l0_fit(SETTINGS.get(name, {}), ABLATIONS.get(name))
         )
         for name in args.settings
     }

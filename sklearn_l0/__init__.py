@@ -5,10 +5,12 @@ Implements *Learning Sparse Neural Networks through L0 Regularization*
 """
 
 from ._cv import L0ClassifierCV, L0RegressorCV
+from ._network_cv import L0MLPClassifierCV, L0MLPRegressorCV
 from .feature_selection import L0Selector
 from .groups import feature_groups
 from .linear_model import L0Classifier, L0Regressor
 from .neural_network import L0MLPClassifier, L0MLPRegressor
+from .path import PriceSchedule
 from .training import TrainingDivergedError
 from .utils import AllFeaturesPrunedWarning
 
@@ -19,10 +21,13 @@ __all__ = [
     "L0Classifier",
     "L0ClassifierCV",
     "L0MLPClassifier",
+    "L0MLPClassifierCV",
     "L0MLPRegressor",
+    "L0MLPRegressorCV",
     "L0Regressor",
     "L0RegressorCV",
     "L0Selector",
+    "PriceSchedule",
     "TrainingDivergedError",
     "__version__",
     "feature_groups",

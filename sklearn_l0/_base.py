@@ -14,7 +14,7 @@ Subclasses say what the target is, which module to build and what to export
 
 from __future__ import annotations
 
-import math
+import copy
 import numbers
 import warnings
 
@@ -37,6 +37,7 @@ from .data import (
 from .gates import HardConcreteGate
 from .groups import FeatureGroups, resolve_groups
 from .networks import open_inputs_only
+from .path import PricePath, PriceSchedule, importances
 from .refit import refit_on_support
 from .search import polish_support
 from .targets import CRITERIA, Target, criterion_price, criterion_terms, n_to_select
@@ -48,12 +49,7 @@ from .training import (
     History,
     ParameterAveraging,
     Policy,
-    RisingCount,
-    RisingPrice,
     adam_optimizer,
-    constant_loss,
-    evaluate,
-    mean_over_batches,
     train,
 )
 from .utils import (
@@ -66,10 +62,6 @@ from .utils import (
     torch_tree,
     warn_if_all_pruned,
 )
-
-WEAK_FIT = 0.5
-"""A network's fit at ``alpha`` whose data loss is above this share of the best constant's
-is tried again with a rising price (see ``L0BaseEstimator._retry_rising_price``)."""
 
 
 class L0BaseEstimator(DocLinkMixin, BaseEstimator):
@@ -98,8 +90,10 @@ class L0BaseEstimator(DocLinkMixin, BaseEstimator):
       (standardize X at all), ``_ema_decay`` (train with
       :class:`~sklearn_l0.training.ParameterAveraging`, or None), ``_refits``
       (refit on the support after training), ``_fine_tunes`` (train the weights
-      once more with every gate frozen, see ``_fine_tune``) and ``_validation_fraction``
-      (rows held out for early stopping, or None), and
+      once more with every gate frozen, see ``_fine_tune``), ``_schedule`` (a
+      :class:`~sklearn_l0.path.PriceSchedule`: the fit walks a price path, see
+      ``_walk``; or None: it trains at ``alpha`` from the start) and
+      ``_validation_fraction`` (rows held out for early stopping, or None), and
       ``_support_search(n_select, target, layer, n_candidates, n_samples)`` (the
       keyword arguments of :func:`~sklearn_l0.search.polish_support` for the
       trained feature layer, or None: no local search).
@@ -181,11 +175,13 @@ class L0BaseEstimator(DocLinkMixin, BaseEstimator):
         return False
 
     @property
-    def _count_price_start(self) -> float | None:
-        """With a target count: None to train at ``alpha`` first and then move the price to
-        the count (:class:`CountTarget`), or a low price to start from instead, raised
-        until the count is reached (:class:`RisingCount`)."""
+    def _schedule(self) -> PriceSchedule | None:
+        """The price path's schedule (networks), or None: train at ``alpha`` from the start."""
         return None
+
+    def _gate_price(self, alpha: float) -> float:
+        """The price per feature gate that a numeric ``alpha`` sets (as ``_build_module`` does)."""
+        return float(alpha)
 
     @property
     def _validation_fraction(self) -> float | None:
@@ -203,13 +199,30 @@ class L0BaseEstimator(DocLinkMixin, BaseEstimator):
 
     # ---- the one fit path
     @atomic_fit
-    def _fit(self, X, y, sample_weight, *, incremental: bool = False, classes=None):
+    def _fit(
+        self,
+        X,
+        y,
+        sample_weight,
+        *,
+        incremental: bool = False,
+        classes=None,
+        stops=None,
+        on_stop=None,
+        walk_only: bool = False,
+    ):
         """Fit from scratch (``fit``), or one more epoch of the stored run (``partial_fit``).
 
         ``fit`` with ``warm_start`` starts from the stored parameters only;
         ``incremental`` continues everything: parameters, Adam state, gate
         noise, and the standardization and target encoding of the first call.
         A failed or interrupted call leaves the estimator as it was.
+
+        ``stops`` (networks, for the CV estimators): the alphas, ascending, at
+        which the price path settles on its way; after each, ``on_stop(alpha,
+        snapshot)`` is called with ``snapshot()`` giving a copy of this
+        estimator fitted with the model there. The model at ``alpha`` is kept;
+        with ``walk_only`` (a CV fold) nothing else is done, nothing is set.
         """
         resumed = getattr(self, "_continuation", None) if incremental else None
         if incremental:
@@ -232,25 +245,33 @@ class L0BaseEstimator(DocLinkMixin, BaseEstimator):
             data, validation = data.split(
                 target.y, self._validation_fraction, seed, stratify=not self._y_numeric
             )
-
-        def build() -> torch.nn.Module:
-            return self._build_module(
-                X.shape[1],
-                target.n_outputs,
-                generator,
-                input_offset(X, x_std, device),
-                self._strength(X.shape[0], features.n_candidates),
-                self._feature_options(features, X.shape[0], device),
-            ).to(device)
-
-        module = build()
-        self._load_module_state(module, incremental, target.n_outputs)
+        module = self._build_module(
+            X.shape[1],
+            target.n_outputs,
+            generator,
+            input_offset(X, x_std, device),
+            self._strength(X.shape[0], features.n_candidates),
+            self._feature_options(features, X.shape[0], device),
+        ).to(device)
+        warm = self._load_module_state(module, incremental, target.n_outputs)
         options = self._train_options(X.shape[0])
         common = dict(generator=generator, verbose=self.verbose)
         work = options["batch_size"] * sum(p.numel() for p in module.parameters())
+        tuned = path = None
         with limited_threads(threads_for(self.n_threads, work)):
             if incremental:
                 history, optimizer = self._one_epoch(module, target, data, resumed, options, common)
+            elif self._schedule is not None:
+
+                def snapshot():
+                    return self._snapshot(module, x_std, target, features)
+
+                start = self._gate_price(self.alpha_) if warm else None  # where it stood
+                history, optimizer, path = self._walk(
+                    module, target, data, n_select, options, common, stops, on_stop, snapshot, start
+                )
+                if walk_only:
+                    return self
             else:
                 policies = (
                     self._convergence()
@@ -259,22 +280,16 @@ class L0BaseEstimator(DocLinkMixin, BaseEstimator):
                 )
                 if self._ema_decay is not None:
                     policies.append(ParameterAveraging(self._ema_decay))
-                if n_select is not None and self._count_price_start is not None:
-                    history, optimizer = History(converged=True), None  # the count trains
-                else:
-                    history, optimizer = train(
-                        module, target.loss_fn, data, policies=policies, **common, **options
-                    )
-                    if n_select is None:
-                        module, history, optimizer = self._retry_rising_price(
-                            module, build, target, data, history, optimizer, options, common
-                        )
-            if n_select is not None:
-                optimizer = self._select_count(
-                    module, target, data, n_select, history, options, common
+                history, optimizer = train(
+                    module, target.loss_fn, data, policies=policies, **common, **options
                 )
+                if n_select is not None:
+                    optimizer = self._select_count(
+                        module, target, data, n_select, history, options, common
+                    )
             if not incremental and self._fine_tunes and history.converged:
-                history.extend(self._fine_tune(module, target, data, options, common))
+                tuned = self._fine_tune(module, target, data, validation, options, common)
+                history.extend(tuned)
             search = None
             if not incremental:
                 search = self._support_search(
@@ -295,9 +310,12 @@ class L0BaseEstimator(DocLinkMixin, BaseEstimator):
                 refitted = refit_on_support(module, target.loss_fn, X, x_std, data.y, sample_weight)
         # Everything below sets attributes; nothing above did (but validation).
         if validation is not None:
-            self.validation_scores_ = np.asarray(history.validation_scores)
-            self.best_validation_score_ = history.best_validation_score
-        self._set_fitted(module, x_std, target, refitted, history, optimizer, generator, features)
+            scores = history if tuned is None else tuned
+            self.validation_scores_ = np.asarray(scores.validation_scores)
+            self.best_validation_score_ = scores.best_validation_score
+        self._set_fitted(
+            module, x_std, target, refitted, history, optimizer, generator, features, path
+        )
         return self
 
     def _check_incremental(self) -> None:
@@ -308,54 +326,74 @@ class L0BaseEstimator(DocLinkMixin, BaseEstimator):
                 "and target counts need all the data at once); use fit."
             )
 
-    def _retry_rising_price(self, module, build, target, data, history, optimizer, options, common):
-        """Train a fresh network again, the price rising to alpha, if the fit at alpha closed
-        every input gate, or left a weak model; keep the better of the two (networks only:
-        where ``_count_price_start`` gives a price to rise from).
+    def _walk(
+        self, module, target, data, n_select, options, common, stops, on_stop, snapshot, start=None
+    ):
+        """Train along the price path (:mod:`~sklearn_l0.path`): the networks' one algorithm.
 
-        Priced at ``alpha`` from the first step, many redundant features (the
-        pixels of an image) can all close, or all but a few, before the network
-        has learned what any of them does, and a closed gate gets no gradient
-        to reopen. The second fit starts as a count does (every gate open at a
-        low price, :class:`~sklearn_l0.training.RisingPrice`), so the gates
-        close in the order of their worth. It is tried where the first fit kept
-        no feature, or where its data loss is above ``WEAK_FIT`` times the best
-        constant's (it explains less than half of what a constant leaves), and
-        kept where the first kept nothing or where it reaches a lower objective
-        at ``alpha``. The epochs of both fits are counted. Where the price
-        cannot reach ``alpha`` within ``max_iter`` epochs, the first fit stands
-        (a price far above every feature's worth).
+        Every feature gate starts open at ``schedule.start``; the price rises
+        while the network trains, to ``alpha`` (where the model settles), or
+        until at most ``n_select`` gates are open (then the ``n_select`` most
+        open are kept, frozen), or through every alpha of ``stops`` in turn
+        (each settled, then ``on_stop``), the model at ``alpha`` kept. The
+        path stops early once every feature gate is closed; a warm start
+        starts it at ``start``, the price of the model continued from. Returns the
+        history, the optimizer, and ``(path, importances)`` for
+        :meth:`_export_fitted`.
         """
-        start = self._count_price_start
-        if start is None:
-            return module, history, optimizer
-        batch = options["batch_size"]
-        collapsed = not bool(module.feature_layer.gate.is_open().any())
-        if not collapsed:
-            loss = mean_over_batches(module, target.loss_fn, data, batch)
-            if float(loss) <= WEAK_FIT * constant_loss(target.loss_fn, data, target.n_outputs):
-                return module, history, optimizer
-        n_steps = options["max_iter"] * math.ceil(data.n_samples / batch)
-        if RisingPrice.steps(start, float(module.feature_layer.l0)) > n_steps:
-            return module, history, optimizer
-        retry = build()
-        rising = RisingPrice(retry.feature_layer, start)
-        more, retry_optimizer = train(
-            retry,
-            target.loss_fn,
-            data,
-            policies=[*self._convergence(), rising],
-            **common,
-            **options,
-        )
-        retry.feature_layer.l0 = rising.target
-        history.extend(more)
-        if not collapsed:  # the first fit's objective from its loss above (evaluate's sum)
-            with torch.no_grad():
-                first = float(loss + module.regularization())
-            if first <= float(evaluate(retry, target.loss_fn, data, batch)):
-                return module, history, optimizer
-        return retry, history, retry_optimizer
+        layer = module.feature_layer
+        path = PricePath(layer, self._schedule, start)
+        history, optimizer = History(), None
+
+        def rise(**aim) -> None:
+            nonlocal optimizer
+            path.aim(**aim)
+            more, optimizer = train(
+                module,
+                target.loss_fn,
+                data,
+                policies=[*self._convergence(), path],
+                optimizer=optimizer,
+                **common,
+                **options,
+            )
+            history.extend(more)
+
+        if n_select is not None:
+            rise(count=n_select)
+            path.hand_back()
+            kept = self._choose(layer, n_select)
+            ranks = importances(path, kept, path.price, path.open_price.clone())
+            layer.gate.freeze(kept.to(layer.weight.dtype))
+            return history, optimizer, (path, ranks)
+        alpha = float(self.alpha)
+        stops = [alpha] if stops is None else sorted(stops)
+        model = None  # the model at alpha, where the path goes on past it
+        for stop in stops:
+            rise(price=self._gate_price(stop))
+            if on_stop is not None:
+                on_stop(stop, snapshot)
+            if stop == alpha and stop != stops[-1]:
+                state = {k: v.detach().clone() for k, v in module.state_dict().items()}
+                model = (
+                    state,
+                    layer.gate.is_open(),
+                    path.open_price.clone(),
+                    history.converged,
+                    path.price,
+                )
+            if not path.any_open():  # every price above leaves the same empty model
+                break
+        if model is None:  # the model where the path ended (before alpha, if it ran out)
+            kept, at_model, price = layer.gate.is_open(), path.open_price.clone(), path.price
+        else:
+            state, kept, at_model, converged, price = model
+        ranks = importances(path, kept, price, at_model)
+        if model is not None:
+            module.load_state_dict(state)
+            history.converged = converged
+        layer.l0 = price
+        return history, optimizer, (path, ranks)
 
     def _encode(self, X, y, sample_weight, resumed, incremental: bool, classes, device):
         """The target and the standardization of X: new, or those of the run resumed."""
@@ -403,11 +441,14 @@ class L0BaseEstimator(DocLinkMixin, BaseEstimator):
             )
         return n_select
 
-    def _load_module_state(self, module, incremental: bool, n_outputs: int) -> None:
-        """Continue from the stored parameters (``partial_fit``, or ``fit`` with warm_start)."""
+    def _load_module_state(self, module, incremental: bool, n_outputs: int) -> bool:
+        """Continue from the stored parameters (``partial_fit``, or ``fit`` with warm_start).
+
+        Returns whether there were parameters to continue from.
+        """
         state = getattr(self, "_module_state", None) if incremental or self.warm_start else None
         if state is None:
-            return
+            return False
         if any(
             k not in state or tuple(v.shape) != state[k].shape for k, v in module.named_parameters()
         ):
@@ -417,6 +458,7 @@ class L0BaseEstimator(DocLinkMixin, BaseEstimator):
                 "fit with warm_start=False."
             )
         module.load_state_dict({k: torch.as_tensor(v) for k, v in state.items()}, strict=False)
+        return True
 
     def _one_epoch(self, module, target, data, resumed, options, common):
         """One epoch continuing the stored run; the histories are joined."""
@@ -440,66 +482,88 @@ class L0BaseEstimator(DocLinkMixin, BaseEstimator):
         return history, optimizer
 
     def _select_count(self, module, target, data, n_select, history, options, common):
-        """Keep exactly ``n_select`` features, from the trained model.
+        """Keep exactly ``n_select`` features, from the model trained at ``alpha``.
 
         Moves the feature price (a Lagrange multiplier, :class:`CountTarget`)
         until about ``n_select`` gates are open; keeps exactly the
-        ``n_select`` most open gates (ties broken by weight norm), frozen; and,
-        without a refit, lets the rest of the model adapt to them.
+        ``n_select`` most open gates (:meth:`_choose`), frozen; and, without
+        a refit, lets the rest of the model adapt to them.
         """
         layer = module.feature_layer
-        start = self._count_price_start
-        count = (
-            CountTarget(layer, n_select) if start is None else RisingCount(layer, n_select, start)
-        )
+        count = CountTarget(layer, n_select)
         more, optimizer = train(
             module, target.loss_fn, data, policies=[Convergence(), count], **common, **options
         )
         layer.l0 = count.price
         history.extend(more)
-        la = layer.gate.log_alpha.detach().cpu().numpy()
-        if layer.gate.always_open is not None:  # always kept, so chosen first
-            la[layer.gate.always_open.cpu().numpy()] = np.inf
-        norms = layer.gate_norms().cpu().numpy()
-        chosen = np.lexsort((-norms, -la))[:n_select]
-        mask = torch.zeros_like(layer.gate.log_alpha)
-        mask[torch.as_tensor(chosen, device=mask.device)] = 1.0
-        layer.gate.freeze(mask)
+        layer.gate.freeze(self._choose(layer, n_select).to(layer.weight.dtype))
         if not self._refits and not self._fine_tunes:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", ConvergenceWarning)
                 train(module, target.loss_fn, data, generator=common["generator"], **options)
         return optimizer
 
+    @staticmethod
+    def _choose(layer, n_select: int) -> torch.Tensor:
+        """The ``n_select`` most open gates (always-open ones first, ties by weight norm)."""
+        la = layer.gate.log_alpha.detach().cpu().numpy()
+        if layer.gate.always_open is not None:  # always kept, so chosen first
+            la[layer.gate.always_open.cpu().numpy()] = np.inf
+        norms = layer.gate_norms().cpu().numpy()
+        chosen = np.lexsort((-norms, -la))[:n_select]
+        mask = torch.zeros_like(layer.gate.log_alpha, dtype=torch.bool)
+        mask[torch.as_tensor(chosen, device=mask.device)] = True
+        return mask
+
     def _pruned_cause(self) -> tuple[str, str]:
         """What closed every feature, and the remedy (for :func:`warn_if_all_pruned`)."""
         return f"alpha={self.alpha}", "Lower alpha to keep features."
 
-    def _fine_tune(self, module, target, data, options, common) -> History:
+    def _fine_tune(self, module, target, data, validation, options, common) -> History:
         """Train the weights with every gate frozen at its test-time value.
 
         Training with sampled gates leaves the weights fitted to noisy inputs
-        and hidden units; once the gates have settled (training converged:
-        not after ``max_iter`` ended it, with a warning), the network the model
-        will use (the test-time one, closed gates at exactly zero) is trained
-        on its own, at a tenth of the step, until the stopping rule holds (a
-        phase of at most ``max_iter`` epochs, as the count's phase is). Where
-        most input columns are closed it reads only the open ones
+        and hidden units; the network the model will use (the test-time one,
+        closed gates at exactly zero) is trained on its own, at a tenth of the
+        step, until the stopping rule holds (a phase of at most ``max_iter``
+        epochs): the held-out score with ``early_stopping`` (``validation``),
+        and ending with averaged parameters with ``ema_decay``. Where most
+        input columns are closed it reads only the open ones
         (:func:`~sklearn_l0.networks.open_inputs_only`).
         """
         for gate in (m for m in module.modules() if isinstance(m, HardConcreteGate)):
             if gate.frozen_mask is None:
                 gate.freeze_at_test_values()
         tuned = {**options, "learning_rate": options["learning_rate"] / 10}
-        with warnings.catch_warnings(), open_inputs_only(module, data) as (net, part):
+        held_out = () if validation is None else (validation,)
+        with warnings.catch_warnings(), open_inputs_only(module, data, *held_out) as (net, *parts):
             warnings.simplefilter("ignore", ConvergenceWarning)  # the gates have converged
-            more, _ = train(net, target.loss_fn, part, generator=common["generator"], **tuned)
+            policies = [Convergence()]
+            if validation is not None:
+                policies = [EarlyStopping(parts[1], target.score_fn)]
+            if self._ema_decay is not None:
+                policies.append(ParameterAveraging(self._ema_decay))
+            more, _ = train(
+                net,
+                target.loss_fn,
+                parts[0],
+                generator=common["generator"],
+                policies=policies,
+                **tuned,
+            )
         return more
 
-    def _export_fitted(self, module, x_std, target, refitted, history, features) -> None:
+    def _snapshot(self, module, x_std, target, features):
+        """A copy of this estimator fitted with ``module`` as it is (for scoring on a path)."""
+        snap = copy.copy(self)
+        snap._export_fitted(module, x_std, target, None, History(), features)
+        return snap
+
+    def _export_fitted(self, module, x_std, target, refitted, history, features, path=None) -> None:
         """Set every fitted attribute from the trained module and its history.
 
-        ``features`` (a :class:`~sklearn_l0.groups.FeatureGroups`) labels the groups.
+        ``features`` (a :class:`~sklearn_l0.groups.FeatureGroups`) labels the groups;
+        ``path``: ``(PricePath, importances)`` of a network's walk, or None.
         """
         self._export(module, x_std, target, refitted)
         layer = module.feature_layer
@@ -509,14 +573,24 @@ class L0BaseEstimator(DocLinkMixin, BaseEstimator):
         self.gate_open_proba_ = proba.double().cpu().numpy()
         self.groups_ = features.labels
         self.group_support_ = gate.is_open().cpu().numpy()
-        self.alpha_ = float(layer.l0)
+        self.alpha_ = float(layer.l0) / self._gate_price(1.0)
         self.n_iter_ = history.n_iter
         self.loss_curve_ = np.asarray(history.loss_curve)
         self.n_gates_open_curve_ = np.asarray(history.n_open_curve, dtype=np.int64)
+        if path is not None:
+            walk, self.feature_importances_ = path
+            supports = np.asarray(walk.supports, dtype=bool).reshape(-1, gate.n_gates)
+            if gate.groups is not None:
+                supports = supports[:, gate.groups.cpu().numpy()]
+            self.path_alphas_ = np.asarray(walk.prices) / self._gate_price(1.0)
+            self.path_supports_ = supports
+            self.path_losses_ = np.asarray(walk.losses)
 
-    def _set_fitted(self, module, x_std, target, refitted, history, optimizer, generator, features):
+    def _set_fitted(
+        self, module, x_std, target, refitted, history, optimizer, generator, features, path=None
+    ):
         """Export the fitted attributes, and keep what a later fit continues from."""
-        self._export_fitted(module, x_std, target, refitted, history, features)
+        self._export_fitted(module, x_std, target, refitted, history, features, path)
         # Trained parameters (not buffers), optimizer and noise state, as numpy (they
         # pickle, and load without the training device): warm_start and partial_fit
         # continue from them.

@@ -168,16 +168,16 @@ class GatedMLP(nn.Module):
 
 
 @contextmanager
-def open_inputs_only(module: nn.Module, data: Dataset) -> Iterator[tuple[nn.Module, Dataset]]:
-    """``(module, data)`` to train once the gates are frozen: on the open input columns only.
+def open_inputs_only(module: nn.Module, *datasets: Dataset) -> Iterator[tuple]:
+    """``(module, *datasets)`` to train once the gates are frozen: on the open input columns only.
 
     For a :class:`GatedMLP` whose frozen first-layer gates let through at
     most :data:`NARROW_FRACTION` of the input columns, yields a network that
     reads only those columns (its first layer from
     :meth:`~sklearn_l0.nn.L0Linear.narrowed`, the other layers this
-    network's own) and the data restricted to them (one copy), and on exit
-    copies the first layer's trained weights back: the same objective and
-    gradients as training ``module`` on ``data``, without the products,
+    network's own) and each data set restricted to them (one copy each), and
+    on exit copies the first layer's trained weights back: the same objective
+    and gradients as training ``module`` on the data, without the products,
     penalties and optimizer updates of the closed columns. Anything else is
     yielded unchanged.
     """
@@ -185,12 +185,12 @@ def open_inputs_only(module: nn.Module, data: Dataset) -> Iterator[tuple[nn.Modu
     if first is None or first.gate.deterministic().count_nonzero() > (
         NARROW_FRACTION * first.in_features
     ):
-        yield module, data
+        yield (module, *datasets)
         return
     cols, layer = first.narrowed()
     narrow = GatedMLP.__new__(GatedMLP)
     nn.Module.__init__(narrow)
     narrow.activation = module.activation
     narrow.layers = nn.ModuleList([layer, *module.layers[1:]])
-    yield narrow, data.columns(cols)
+    yield (narrow, *(data.columns(cols) for data in datasets))
     first.widen_from(cols, layer)

@@ -20,55 +20,35 @@ from ._predict import LogitClassifierMixin, RegressorOutputMixin, mlp_forward
 from .gates import BETA
 from .groups import GROUP_ATTRS_DOC, GROUPS_DOC
 from .networks import ACTIVATIONS, GatedMLP
+from .path import PriceSchedule, resolve_schedule
 from .targets import CLASS_WEIGHT_DOC, ClassWeightMixin, encode_labels, regression_target
 from .threads import N_THREADS_DOC
 from .training import Convergence, GatesSettled
 
-COUNT_PRICE_START = 1e-3
-"""Price per feature (loss units) that a count starts from, with every gate open."""
-
-_MLP_PARAMS_DOC = (
-    """
+_MLP_SHAPE_DOC = """
     hidden_layer_sizes : array-like of int, default=(100,)
         Number of units in each hidden layer, before pruning.
     activation : {"relu", "tanh", "logistic", "identity"}, default="relu"
-        Hidden-layer activation.
+        Hidden-layer activation."""
+
+_MLP_PRICE_DOC = """
     alpha : float, default=0.03
         L0 strength on the input features (the paper's lambda): the price of
         keeping one feature, in units of the data loss (mean squared error on
-        the standardized target for regression, mean log-loss in nats for
-        classification), as for the linear estimators. The penalty counts
-        features (one gate per feature), not weights (see ``price_per``).
-        Choose it by cross-validation (``GridSearchCV`` over a log grid such
-        as ``[0.003, 0.01, 0.03, 0.1]``), or set ``n_features_to_select``.
-        The information criteria of the linear models (``"aic"``, ``"bic"``,
-        ``"ebic"``) are not accepted: they count one parameter per
-        coefficient, and a network has no such count (counting a feature's
-        weights closed every feature of the breast cancer and digits data;
-        counting one per output kept every noise feature of the interaction
-        tasks). If a fit at ``alpha`` closes every feature gate, or leaves a
-        weak model (a data loss above half of the best constant's: many
-        redundant features, such as the pixels of an image, can all close, or
-        all but a few, before the network has learned what any of them does),
-        the network is trained again from every gate open, the price rising
-        from 1e-3 to ``alpha`` (at most 1% a step), so that features leave in
-        the order of their worth, and the fit with the lower objective is kept
-        (the second one where the first kept nothing; not with
-        ``early_stopping`` or ``ema_decay``, nor where ``max_iter`` epochs are
-        too few steps for the price to reach ``alpha``).
+        the standardized target, or mean log-loss in nats). The fit walks a
+        price path up to it (see ``schedule``). Choose it by cross-validation
+        with :class:`L0MLPClassifierCV` / :class:`L0MLPRegressorCV` (one path
+        per fold), or set ``n_features_to_select``. The linear models'
+        criteria (``"aic"``, ...) are not accepted: a network has no count of
+        parameters per feature.
     n_features_to_select : int, float or None, default=None
-        If set, train to keep exactly this many input features (a float in
-        (0, 1) is a fraction), and ``alpha`` is not used: training starts
-        with every feature gate open and a price of 1e-3 per feature, too
-        low to close any, and the price rises (at most 1% a step, and 10% an
-        epoch) until no more than that many gates are open, so that features
-        leave in the order of their worth once the network has learned what
-        they do (where the features outnumber the rows, the gates step at five
-        times the learning rate, so that they close before the network has
-        fitted every row); then the features with the most open gates are
-        kept, their gates frozen open, and the network is fine-tuned. With
-        ``early_stopping`` or ``ema_decay``, training runs at ``alpha`` first
-        and the price then moves, up or down, until the count is met.
+        If set, keep exactly this many input features (a float in (0, 1) is a
+        fraction) and ignore ``alpha``: the path stops at the first support of
+        at most that many features, the most open gates are kept, frozen, and
+        the network is fine-tuned."""
+
+_MLP_TRAINING_DOC = (
+    """
 """
     + GROUPS_DOC
     + """\
@@ -91,6 +71,13 @@ _MLP_PARAMS_DOC = (
         costs ``alpha``, so a gate costs ``alpha`` times its fan-out (an input
         feature ``hidden_layer_sizes[0]`` times ``alpha``): the paper's
         lambda, e.g. ``alpha=0.1 / n_samples`` for its MNIST network.
+    schedule : PriceSchedule, dict or None, default=None
+        How the feature price rises along the path
+        (:class:`~sklearn_l0.PriceSchedule`: start price, rise per step and
+        per epoch, the gates' step size where they outnumber the rows); a
+        dict changes the fields it names, None uses the defaults. Every fit
+        starts with every gate open at ``start`` and raises the price while
+        the network trains, so features leave in the order of their worth.
     weight_decay : float, default=1e-4
         Strength of the paper's expected L2 penalty under the gates,
         ``weight_decay / 2 * sum_j P(z_j != 0) * ||w_j||^2`` per layer.
@@ -100,25 +87,21 @@ _MLP_PARAMS_DOC = (
         False for inputs already on one scale, such as pixel intensities in
         [0, 1], where standardizing would blow up near-constant border pixels.
     ema_decay : float in (0, 1) or None, default=None
-        If set, end ``fit`` with an exponential moving average of the
-        parameters, updated after every step with weight ``1 - ema_decay``:
-        the paper's "Adam with temporal averaging" (0.999 in the authors'
-        code). The stopping rule watches the raw parameters; cannot be
-        combined with ``early_stopping``, which picks the final parameters
-        itself.
+        If set, the last phase of the fit (the fine-tune) ends with an
+        exponential moving average of the parameters, updated after every
+        step with weight ``1 - ema_decay`` (the paper's "Adam with temporal
+        averaging"). It does not change the path. Cannot be combined with
+        ``early_stopping``, which picks the final parameters itself.
     batch_size : int or "auto", default="auto"
         Mini-batch size; ``"auto"`` is ``min(200, n_samples)``. One gate
         sample is drawn per mini-batch, as in the paper.
     learning_rate_init : float, default=0.01
         Step size of the Adam optimizer.
     max_iter : int, default=1000
-        Maximum number of epochs of each phase of training: the training of
-        weights and gates (or, with ``n_features_to_select``, the phase that
-        meets the count), then the fine-tuning of the weights with every
-        gate frozen at its test-time value (at a tenth of the step; only once
-        the gates have settled, and not with ``early_stopping`` or
-        ``ema_decay``). ``n_iter_`` counts the epochs of all phases. Most
-        phases stop earlier, on the stopping rule.
+        Maximum number of epochs of each phase: the path to ``alpha`` (or to
+        the count; each price of a CV grid is a phase), then the fine-tune of
+        the weights with every gate frozen at its test-time value (at a tenth
+        of the step). ``n_iter_`` counts the epochs of all phases.
     tol : float, default=1e-4
         Tolerance of the stopping rule.
     n_iter_no_change : int, default=10
@@ -126,9 +109,10 @@ _MLP_PARAMS_DOC = (
         objective with test-time gates and an unchanged set of open gates,
         or in the validation score with ``early_stopping``) before stopping.
     early_stopping : bool, default=False
-        Hold out ``validation_fraction`` of the training data (stratified
-        for classifiers), stop when its score (accuracy or R^2) stops
-        improving, and keep the best-scoring parameters.
+        Hold out ``validation_fraction`` of the training data (stratified for
+        classifiers); the fine-tune stops when its score (accuracy or R^2)
+        stops improving and keeps the best-scoring parameters. The path
+        trains on the other rows and is not changed.
     validation_fraction : float, default=0.1
         Fraction held out for early stopping.
     shuffle : bool, default=True
@@ -149,6 +133,8 @@ _MLP_PARAMS_DOC = (
 """
     + N_THREADS_DOC
 )
+
+_MLP_PARAMS_DOC = _MLP_SHAPE_DOC + _MLP_PRICE_DOC + _MLP_TRAINING_DOC
 
 _MLP_ATTRS_DOC = (
     """
@@ -180,14 +166,27 @@ _MLP_ATTRS_DOC = (
         Number of features seen during fit.
     feature_names_in_ : ndarray of shape (n_features_in_,)
         Names of features seen during fit, when X has string column names.
+    feature_importances_ : ndarray of shape (n_features_in_,)
+        The highest price (in units of ``alpha``) at which each feature's gate
+        was open along the path: the order in which the features left. Kept
+        features rank above all others (their score is ``alpha_`` times
+        ``1 + gate_open_proba_``, or, on a CV path that went on, the price at
+        which they closed later), so ``SelectFromModel`` can rank every feature.
+    path_alphas_ : ndarray of shape (n_path,)
+        The prices at which each distinct support of the path appeared.
+    path_supports_ : ndarray of shape (n_path, n_features_in_), dtype=bool
+        Those supports, along the path.
+    path_losses_ : ndarray of shape (n_path,)
+        The training loss (test-time gates, without the feature price) where
+        each support appeared.
     n_iter_ : int
         Number of epochs run.
     loss_curve_ : ndarray of shape (n_iter_,)
         Training objective (mean over the epoch's mini-batches) per epoch.
     n_gates_open_curve_ : ndarray of shape (n_iter_,)
         Open test-time gates (features and units), per epoch.
-    validation_scores_ : ndarray of shape (n_iter_,)
-        Validation score per epoch (only with ``early_stopping``).
+    validation_scores_ : ndarray
+        Validation score per epoch of the fine-tune (only with ``early_stopping``).
     best_validation_score_ : float
         Best validation score (only with ``early_stopping``).
 """
@@ -210,6 +209,7 @@ class _L0MLP(L0BaseEstimator):
         "early_stopping": ["boolean"],
         "validation_fraction": [Interval(numbers.Real, 0, 1, closed="neither")],
         "shuffle": ["boolean"],
+        "schedule": [PriceSchedule, dict, None],
     }
 
     def __init__(
@@ -223,6 +223,7 @@ class _L0MLP(L0BaseEstimator):
         penalty_factor=None,
         hidden_alpha: float | None = 0.0,
         price_per: str = "gate",
+        schedule=None,
         weight_decay: float = 1e-4,
         standardize: bool = True,
         ema_decay: float | None = None,
@@ -249,6 +250,7 @@ class _L0MLP(L0BaseEstimator):
         self.penalty_factor = penalty_factor
         self.hidden_alpha = hidden_alpha
         self.price_per = price_per
+        self.schedule = schedule
         self.weight_decay = weight_decay
         self.standardize = standardize
         self.ema_decay = ema_decay
@@ -327,16 +329,15 @@ class _L0MLP(L0BaseEstimator):
 
     @property
     def _fine_tunes(self) -> bool:
-        # early stopping and averaging choose the final parameters themselves
-        return not self.early_stopping and self.ema_decay is None
+        return True
 
     @property
-    def _count_price_start(self) -> float | None:
-        # A network's gates, priced at alpha from the start, can close before it has
-        # learned what the features do, and closed gates reopen slowly: a count starts
-        # from a low price and raises it (not with early stopping or averaging, which
-        # need the first phase).
-        return COUNT_PRICE_START if self._fine_tunes else None
+    def _schedule(self) -> PriceSchedule:
+        return resolve_schedule(self.schedule)
+
+    def _gate_price(self, alpha: float) -> float:
+        fan_out = self._hidden_sizes()[0] if self.price_per == "weight" else 1
+        return float(alpha) * fan_out
 
     def _convergence(self):
         # At a low price the gates drift shut long after the objective looks settled
@@ -352,8 +353,8 @@ class _L0MLP(L0BaseEstimator):
             )
         return self.ema_decay
 
-    def _export_fitted(self, module, x_std, target, refitted, history, features) -> None:
-        super()._export_fitted(module, x_std, target, refitted, history, features)
+    def _export_fitted(self, module, x_std, target, refitted, history, features, path=None):
+        super()._export_fitted(module, x_std, target, refitted, history, features, path)
         # a network whose hidden layer lost every unit uses no feature, open gates or not
         self.group_support_ &= bool(self.support_.any())
 
@@ -530,6 +531,7 @@ class L0MLPClassifier(ClassWeightMixin, LogitClassifierMixin, ClassifierMixin, _
         class_weight=None,
         hidden_alpha: float | None = 0.0,
         price_per: str = "gate",
+        schedule=None,
         weight_decay: float = 1e-4,
         standardize: bool = True,
         ema_decay: float | None = None,
@@ -557,6 +559,7 @@ class L0MLPClassifier(ClassWeightMixin, LogitClassifierMixin, ClassifierMixin, _
             penalty_factor=penalty_factor,
             hidden_alpha=hidden_alpha,
             price_per=price_per,
+            schedule=schedule,
             weight_decay=weight_decay,
             standardize=standardize,
             ema_decay=ema_decay,

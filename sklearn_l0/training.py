@@ -16,7 +16,8 @@ What decides when to stop, and what else happens during training, are
 - :class:`EarlyStopping`: settled when a validation score stops improving;
   the best-scoring parameters are kept;
 - :class:`CountTarget`: moves the price of the feature gates until a target
-  number of them is open;
+  number of them is open (the linear models; the networks' rising price is
+  :class:`~sklearn_l0.path.PricePath`);
 - :class:`GridRetirement`: for a grid of models, settled models leave the
   computation (:meth:`~sklearn_l0.grid.GatedLinearStack.retire`);
 - :class:`ParameterAveraging`: the model ends with an exponential moving
@@ -42,7 +43,7 @@ from sklearn.exceptions import ConvergenceWarning
 from torch import nn
 
 from .data import Dataset
-from .gates import HardConcreteGate
+from .gates import LOG_ALPHA_RANGE, HardConcreteGate
 from .losses import LossFn, ScoreFn
 from .utils import user_stacklevel
 
@@ -60,15 +61,6 @@ EVAL_ELEMENTS = 1 << 22
 
 COUNT_RATE = 0.01
 """Step size (log scale, per optimizer step) of the multiplier of a target gate count."""
-
-COUNT_EPOCH_RATE = 0.1
-"""Largest rise (log scale) of a rising count's multiplier over one epoch: with more than
-``COUNT_EPOCH_RATE / COUNT_RATE`` mini-batches an epoch, its steps are smaller (see
-:class:`RisingCount`)."""
-
-WIDE_GATE_STEP = 5.0
-"""Where a rising count's gates outnumber the training rows, their step size is this many
-times the learning rate (see :class:`RisingCount`)."""
 
 
 class TrainingDivergedError(FloatingPointError, ValueError):
@@ -294,23 +286,57 @@ class GatesSettled(Policy):
     kept (on ISOLET at a price of 3.16e-4: 611 of 617, ``sum_g P(z_g != 0)``
     still falling by one gate every two epochs). The sum of the gates'
     probabilities of being non-zero moves before any gate closes.
+
+    Nor is a gate settled while Adam still steps it one way: a gate far
+    inside its open range (``log_alpha`` up to the clamp of
+    :data:`~sklearn_l0.gates.LOG_ALPHA_RANGE`, where ``P(z != 0)`` and the
+    test-time gate no longer move) travels hundreds of steps toward closing,
+    about one learning rate a step, before anything the rules above watch
+    changes. Adam's moment estimates tell: under a gradient of one sign the
+    bias-corrected ``|m| / sqrt(v)`` is about 1, under noise about
+    ``0.23 |N(0, 1)|``; a gate above ``consistency`` (0.9) that is not held at
+    a bound of its range is still moving. Single models only (a grid's gates
+    share one parameter).
     """
 
-    def __init__(self, drift: float = 1.0) -> None:
-        self.drift = drift
+    def __init__(self, drift: float = 1.0, consistency: float = 0.9) -> None:
+        self.drift, self.consistency = drift, consistency
 
     def begin(self, run: Run) -> None:
         self.gates = [m for m in run.module.modules() if isinstance(m, HardConcreteGate)]
+        self.optimizer = run.optimizer
         self.reference = self._expected_open()
         self.drifting = False
 
     def settle(self, run: Run, settled: np.ndarray) -> np.ndarray:
         expected = self._expected_open()
         steady = np.abs(expected - self.reference) < self.drift
+        if not run.shape:
+            steady = steady & ~self._stepping()
         self.drifting = not np.all(steady)
         settled = settled & steady
         self.reference = np.where(settled, self.reference, expected)
         return settled
+
+    @torch.no_grad()
+    def _stepping(self) -> bool:
+        """Whether Adam steps some free gate one way (see the class docstring)."""
+        groups = {id(p): g for g in self.optimizer.param_groups for p in g["params"]}
+        low, high = LOG_ALPHA_RANGE
+        for gate in self.gates:
+            la = gate.log_alpha
+            state = self.optimizer.state.get(la, {})
+            if gate.frozen_mask is not None or "exp_avg" not in state or id(la) not in groups:
+                continue
+            beta1, beta2 = groups[id(la)]["betas"]
+            t = float(state["step"])
+            m = state["exp_avg"] / (1 - beta1**t)
+            v = state["exp_avg_sq"] / (1 - beta2**t)
+            ratio = m / (v.sqrt() + 1e-12)  # > 0: a step down (toward closing)
+            held = ((la >= high - 1e-6) & (ratio < 0)) | ((la <= low + 1e-6) & (ratio > 0))
+            if bool(((ratio.abs() > self.consistency) & ~held).any()):
+                return True
+        return False
 
     def unmet(self) -> str | None:
         if not self.drifting:
@@ -422,108 +448,6 @@ class CountTarget(OwnPrice):
 
     def _met(self) -> bool:
         return abs(int(self._n_open()) - self.count) <= max(1, 0.1 * self.count)
-
-
-class RisingCount(CountTarget):
-    """Raise the price of ``layer``'s gates from ``start`` until ``count`` or fewer are open.
-
-    A continuation: training starts with every gate open and a price too low
-    to close any, so the model first learns what the features do; the
-    multiplier then rises (by ``exp(rate * e)`` a step, ``e`` the relative
-    excess of open test-time gates clipped to [0, 1]) and the gates close in
-    the order of their worth, the least useful first. ``rate`` is
-    ``COUNT_RATE`` (1%), or less where an epoch has more than ten
-    mini-batches: the price rises at most ``COUNT_EPOCH_RATE`` (10%) an
-    epoch, so every gate is weighed on every training row before the price
-    has moved much. A gate lags the price (it moves about one learning rate
-    a step), and at 1% a step over 40 mini-batches an epoch the price ran
-    ahead of the gates: on MNIST (8,000 rows) the count was met at a price
-    three times higher (0.062 against 0.020 at 0.25% a step), and ExtraTrees
-    on the 50 kept pixels scored 0.874 against 0.885 (four seeds,
-    ``benchmarks/bench_real.py``). Once the count is reached the price stays
-    where it is; the model is settled from then on (the caller keeps the
-    ``count`` most open gates, so gates that go on closing meanwhile do not
-    matter).
-
-    Where the gates outnumber the training rows, the gates step at
-    ``WIDE_GATE_STEP`` times the learning rate. A gate travels at most about
-    one learning rate of ``log_alpha`` a step under Adam, so at the common
-    rate none closes before some 200 steps, whatever the price; by then a
-    network with more inputs than rows has fitted every row, and the gates'
-    gradients no longer tell useful columns from the rest. Faster gates close
-    while the data still ranks them (on TOX_171, 119 rows and 5748 genes, the
-    50 kept genes took ExtraTrees from 0.68 to 0.77 test accuracy over 12
-    splits, ``benchmarks/bench_small_n.py``). With more rows than gates they
-    keep the common rate: their slower steps average the gradient over more
-    of the training, which interactions need (MADELON's accuracy fell from
-    0.84 to 0.75 with fast gates).
-    """
-
-    def __init__(self, layer: nn.Module, count: float, start: float) -> None:
-        super().__init__(layer, count)
-        self.start = start
-
-    def begin(self, run: Run) -> None:
-        self.take_price(self.start)
-        self.reached = torch.zeros((), dtype=torch.bool, device=self.multiplier.device)
-        self.rate = min(COUNT_RATE, COUNT_EPOCH_RATE / run.n_batches)
-        log_alpha = self.layer.gate.log_alpha
-        self.rejoin = None
-        if log_alpha.numel() > run.data.n_samples:
-            self.rejoin = own_step(run.optimizer, log_alpha, WIDE_GATE_STEP)
-
-    def end(self, run: Run) -> None:
-        if self.rejoin is not None:
-            self.rejoin()
-
-    @torch.no_grad()
-    def after_step(self, run: Run) -> None:
-        n_open = self._n_open()
-        self.reached |= n_open <= self.count
-        excess = ((n_open - self.count) / self.count).clamp(0.0, 1.0)
-        rate = torch.where(self.reached, 0.0, self.rate * excess)
-        self.multiplier.mul_(torch.exp(rate)).clamp_(1e-8, 1e3)
-
-    def _met(self) -> bool:
-        return bool(self.reached)
-
-
-class RisingPrice(OwnPrice):
-    """Raise the price of ``layer``'s gates from ``start`` to the layer's own ``l0``.
-
-    The continuation of :class:`RisingCount`, toward a price instead of a
-    count: the model first learns what the features do while they are cheap,
-    and the gates close in the order of their worth as the price rises (by
-    ``exp(COUNT_RATE)`` a step). The model is not settled before the price
-    has arrived; from then on it trains at ``l0`` like any other fit. The
-    caller hands the price back to the layer afterwards (``layer.l0 =
-    policy.target``), as it does a count's: until then the layer's own
-    ``l0`` is 0, so the loop's objectives at the start and the end (which
-    leave the policy's term out) are at the same price.
-    """
-
-    def __init__(self, layer: nn.Module, start: float) -> None:
-        super().__init__(layer)
-        self.start = start
-
-    @staticmethod
-    def steps(start: float, target: float) -> int:
-        """Steps the price takes to rise from ``start`` to ``target``."""
-        return math.ceil(math.log(max(target / start, 1.0)) / COUNT_RATE)
-
-    def begin(self, run: Run) -> None:
-        self.target = float(self.layer.l0)
-        self.take_price(min(self.start, self.target))
-
-    @torch.no_grad()
-    def after_step(self, run: Run) -> None:
-        self.multiplier.mul_(math.exp(COUNT_RATE)).clamp_(max=self.target)
-
-    def settle(self, run: Run, settled: np.ndarray) -> np.ndarray:
-        return settled & bool(self.multiplier >= self.target)
-
-    def unmet(self) -> str:
-        return f"the price rose to alpha ({self.target:g}; it is {float(self.multiplier):.3g})"
 
 
 class GridRetirement(Policy):

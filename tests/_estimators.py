@@ -23,7 +23,9 @@ from sklearn_l0 import (
     L0Classifier,
     L0ClassifierCV,
     L0MLPClassifier,
+    L0MLPClassifierCV,
     L0MLPRegressor,
+    L0MLPRegressorCV,
     L0Regressor,
     L0RegressorCV,
     L0Selector,
@@ -39,6 +41,8 @@ ESTIMATORS = [
     L0MLPClassifier(**_SMALL_MLP),
     L0RegressorCV(alphas=3, cv=2, **_SMALL),
     L0ClassifierCV(alphas=3, cv=2, **_SMALL),
+    L0MLPRegressorCV(alphas=3, cv=2, **_SMALL_MLP),
+    L0MLPClassifierCV(alphas=3, cv=2, **_SMALL_MLP),
 ]
 """Unfitted instances with small settings (fits of ~10 epochs on a few dozen rows)."""
 
@@ -69,6 +73,8 @@ CHECKED = [
     L0RegressorCV(alphas=4, cv=3, max_iter=300, device="cpu"),
     L0ClassifierCV(alphas=4, cv=3, max_iter=300, device="cpu"),
     L0Selector(L0Regressor(device="cpu")),
+    L0MLPRegressorCV(alphas=3, cv=2, device="cpu"),
+    L0MLPClassifierCV(alphas=3, cv=2, device="cpu"),
 ]
 """Every public estimator, for ``parametrize_with_checks`` (defaults; shorter CV grids),
 and two with feature groups."""

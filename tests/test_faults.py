@@ -342,7 +342,8 @@ def test_convergence_warning_when_max_iter_ends_training(est):
     est = fresh(est, **known(est, max_iter=3, n_iter_no_change=10))
     with pytest.warns(ConvergenceWarning, match=r"Training stopped at max_iter=3 epochs before"):
         est.fit(X, y)
-    assert est.n_iter_ == 3 and len(est.loss_curve_) == 3
+    phases = len(est.alphas_) if hasattr(est, "path_alphas_") and hasattr(est, "alphas_") else 1
+    assert est.n_iter_ == 3 * phases == len(est.loss_curve_)  # a network CV: a phase a price
 
 
 @parametrize_estimators
@@ -358,7 +359,8 @@ def test_no_convergence_warning_when_training_settles(est):
 @pytest.mark.parametrize("est", [e for e in ESTIMATORS if "alpha" in e.get_params()], ids=name)
 def test_all_features_pruned_warns_and_predicts_the_intercept(est):
     X, y = make_data(est)
-    est = fresh(est, alpha=1e3, max_iter=200, **{learning_rate_param(est): 0.1})
+    # (a network's price path rises 1% a step from 1e-3: 1,400 steps to reach 1e3)
+    est = fresh(est, alpha=1e3, max_iter=2000, **{learning_rate_param(est): 0.1})
     with pytest.warns(AllFeaturesPrunedWarning, match=r"pruned every feature.*Lower alpha"):
         est.fit(X, y)
     assert not est.support_.any() and np.all(est.coef_ == 0)

@@ -1,7 +1,6 @@
 """The training loop and its policies (sklearn_l0.training), on small torch problems."""
 
 import math
-import warnings
 from types import SimpleNamespace
 
 import numpy as np
@@ -10,11 +9,11 @@ import torch
 from sklearn.exceptions import ConvergenceWarning
 
 from sklearn_l0.data import Dataset
+from sklearn_l0.gates import LOG_ALPHA_RANGE
 from sklearn_l0.grid import GatedLinearStack
 from sklearn_l0.losses import r2_score, squared_loss
 from sklearn_l0.nn import L0Linear
 from sklearn_l0.training import (
-    WIDE_GATE_STEP,
     Convergence,
     CountTarget,
     EarlyStopping,
@@ -23,9 +22,8 @@ from sklearn_l0.training import (
     History,
     ParameterAveraging,
     Policy,
-    RisingCount,
-    RisingPrice,
     TrainingDivergedError,
+    adam_optimizer,
     mean_over_batches,
     own_step,
     train,
@@ -114,7 +112,8 @@ def test_gates_settled_waits_while_the_expected_open_count_moves():
     layer = _layer()
     with torch.no_grad():
         layer.gate.log_alpha.zero_()  # P(z != 0) = 0.83, moving 0.14 per unit of log_alpha
-    run = SimpleNamespace(module=layer)
+    run = SimpleNamespace(module=layer, optimizer=adam_optimizer(list(layer.parameters()), 0.01))
+    run.shape = ()
     policy, yes = GatesSettled(), np.ones((), bool)
     policy.begin(run)
     expected = lambda: float(layer.gate.prob_nonzero().sum())  # noqa: E731
@@ -133,6 +132,30 @@ def test_gates_settled_waits_while_the_expected_open_count_moves():
     with torch.no_grad():
         layer.gate.log_alpha -= 0.4
     assert policy.settle(run, yes)  # measured from the check the streak (re)started
+
+
+@pytest.mark.parametrize("top", [False, True])
+def test_gates_settled_waits_while_adam_steps_a_gate_one_way(top):
+    """A gate far inside its open range (P(z != 0) about 1, the test-time gate 1) moves
+    nothing the other rules watch; Adam stepping it toward closing, step after step, is
+    unsettled. Held at the top of its range while stepped up, it is settled."""
+    layer = _layer()
+    with torch.no_grad():
+        layer.gate.log_alpha.fill_(LOG_ALPHA_RANGE[1] if top else 4.0)
+    optimizer = adam_optimizer([layer.gate.log_alpha], 0.01)
+    run = SimpleNamespace(module=layer, optimizer=optimizer, shape=())
+    policy, yes = GatesSettled(), np.ones((), bool)
+    policy.begin(run)
+    for _ in range(20):  # a price pushes every gate shut (a data gradient, up, if top)
+        optimizer.zero_grad()
+        ((-1.0 if top else 1.0) * layer.gate.prob_nonzero().sum()).backward()
+        optimizer.step()
+        layer.gate.constrain_()
+    if top:
+        assert policy.settle(run, yes)
+    else:
+        assert abs(float(layer.gate.prob_nonzero().sum()) - 10 * 0.996) < 0.05
+        assert not policy.settle(run, yes) and "gates settled" in policy.unmet()
 
 
 def test_hooks_are_called_in_order_and_end_runs_on_failure():
@@ -192,46 +215,6 @@ def test_count_target_moves_the_price_until_count_gates_are_open(start, count):
         assert policy.price > start
     else:  # from a price that shuts every gate down to one that keeps the 3
         assert policy.price < start
-
-
-def test_rising_price_reaches_the_layers_price_before_the_model_settles():
-    """From 1e-3, the price rises 1% a step to the layer's l0; the model is settled only once
-    it has arrived, and the true features stay."""
-    layer = _layer(l0=0.3)
-    policy = RisingPrice(layer, 1e-3)
-    history, _ = _fit(layer, _problem(), policies=[Convergence(), policy], max_iter=2000)
-    steps = math.ceil(math.log(0.3 / 1e-3) / 0.01)  # 571 full-batch steps to arrive
-    assert history.converged and history.n_iter > steps
-    assert float(policy.multiplier) == pytest.approx(0.3)
-    assert layer.l0 == 0.0 and policy.target == 0.3  # the caller hands the price back
-    assert (layer.gate.deterministic() > 0).tolist() == [True] * 3 + [False] * 7
-
-
-@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
-@pytest.mark.parametrize("n, gate_step", [(200, 1.0), (8, WIDE_GATE_STEP)])
-def test_rising_count_gates_step_faster_where_they_outnumber_the_rows(n, gate_step):
-    """Adam's first step moves every parameter by about its step size: the weights by the
-    learning rate, the 10 gates by WIDE_GATE_STEP times it once there are fewer rows."""
-    layer = _layer()
-    weight, log_alpha = layer.weight.detach().clone(), layer.gate.log_alpha.detach().clone()
-    _fit(layer, _problem(n=n), policies=[RisingCount(layer, 3, 1e-3)], max_iter=1)
-    lr = OPTIONS["learning_rate"]
-    assert (layer.weight.detach() - weight).abs().max() == pytest.approx(lr, rel=1e-3)
-    moved = (layer.gate.log_alpha.detach() - log_alpha).abs()
-    assert moved.max() == pytest.approx(gate_step * lr, rel=1e-3)
-
-
-@pytest.mark.parametrize("batch_size, rise", [(200, 0.01), (20, 0.1), (5, 0.1)])
-def test_rising_count_price_rises_at_most_a_tenth_an_epoch(batch_size, rise):
-    """1% a step, but no more than 10% over an epoch's mini-batches (40 of them at 5 rows):
-    the gates, which lag the price, are weighed on every row before it moves far."""
-    layer = _layer()
-    count = RisingCount(layer, 3, 1e-3)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        _fit(layer, _problem(), policies=[count], max_iter=1, batch_size=batch_size)
-    assert int(layer.gate.is_open().sum()) == 10  # every step rose at the full rate
-    assert float(count.multiplier) == pytest.approx(1e-3 * math.exp(rise), rel=1e-4)
 
 
 @pytest.mark.parametrize("alone", [False, True])

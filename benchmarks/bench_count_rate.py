@@ -1,8 +1,8 @@
 """MNIST at 2,000 to 60,000 training rows: a count's price rise capped per epoch, or not.
 
 A network's count fit (``n_features_to_select``) raises the price of its
-feature gates until the count is met (``sklearn_l0.training.RisingCount``):
-at most ``COUNT_RATE`` (1%) a step and ``COUNT_EPOCH_RATE`` (10%) an epoch.
+feature gates until the count is met (``sklearn_l0.path.PricePath``): at
+most ``PriceSchedule.step_rise`` (1%) a step and ``epoch_rise`` (10%) an epoch.
 The second cap only binds with more than ten mini-batches an epoch (2,000
 rows at the default batch of 200), so MNIST is where it shows, and more so
 as the training set grows. This script measures it there, with STG beside,
@@ -11,8 +11,7 @@ on ``bench_real.py``'s protocol (its loader, STG selector and ExtraTrees):
 - ``L0 k=50``: ``L0MLPClassifier((64,), n_features_to_select=50)``, the
   defaults;
 - ``L0 k=50 1% a step``: the same with the per-epoch cap lifted
-  (``COUNT_EPOCH_RATE`` patched to infinity during the fit: the rule before
-  it was introduced);
+  (``schedule={"epoch_rise": 1e9}``: the rule before it was introduced);
 - ``STG``: as in ``bench_real.py`` (lam 0.5, 200 epochs, its 50 most open
   gates).
 
@@ -31,7 +30,6 @@ root::
 from __future__ import annotations
 
 import argparse
-import math
 import time
 import warnings
 
@@ -72,7 +70,7 @@ def main():
     print(environment(pools))
     methods = {
         CAPPED: with_estimator(l0_fit({})),
-        UNCAPPED: with_estimator(l0_fit({}, {"COUNT_EPOCH_RATE": math.inf})),
+        UNCAPPED: with_estimator(l0_fit({"schedule": {"epoch_rise": 1e9}})),
     }
     if "STG" in peers:
         stg = select_stg(peers["STG"]().cls)

@@ -11,10 +11,9 @@ default 6: each seed a new stratified 70/30 split):
 - ``L0 k=50``: ``L0MLPClassifier((64,), n_features_to_select=50)``, its defaults;
 - ``L0 k=50 <setting>``: the same with one public setting changed
   (``weight_decay``, ``learning_rate_init``, ``batch_size``, ``temperature``);
-- ``L0 k=50 gate step 1x``: an ablation of a private constant, the defaults
-  with ``sklearn_l0.training.WIDE_GATE_STEP = 1`` (the gates of a count fit
-  with more features than rows step at the learning rate, as before it was
-  introduced, instead of five times it);
+- ``L0 k=50 gate step 1x``: the defaults with
+  ``schedule={"wide_gate_step": 1}`` (the gates, more than the rows, step at
+  the learning rate instead of five times it);
 - ``STG``: as in ``bench_real.py`` (lam 0.5, 200 epochs, the 50 most open gates);
 - ``ANOVA F``: the 50 largest ``f_classif`` scores (a marginal filter);
 - ``random``: 50 columns drawn uniformly (``default_rng(seed)``).
@@ -40,8 +39,6 @@ from __future__ import annotations
 import argparse
 import time
 import warnings
-from contextlib import nullcontext
-from unittest import mock
 
 import numpy as np
 import pandas as pd
@@ -62,7 +59,6 @@ from bench_real import (
 )
 from sklearn.feature_selection import f_classif
 
-import sklearn_l0.training
 from sklearn_l0 import L0MLPClassifier
 
 SETTINGS = {
@@ -72,13 +68,13 @@ SETTINGS = {
     "learning_rate_init=0.003": {"learning_rate_init": 0.003},
     "batch_size=32": {"batch_size": 32},
     "temperature=1/3": {"temperature": 1 / 3},
+    "gate step 1x": {"schedule": {"wide_gate_step": 1.0}},
 }
-ABLATIONS = {"gate step 1x": {"WIDE_GATE_STEP": 1.0}}  # training constants during the fit
 
 
-def l0_fit(params, patch=None):
+def l0_fit(params):
     """A fit of ``L0MLPClassifier((64,), n_features_to_select=k, **params)`` returning the
-    estimator, with the ``sklearn_l0.training`` constants in ``patch`` replaced meanwhile."""
+    estimator."""
 
     def fit(Xt, yt, k, seed):
         est = L0MLPClassifier(
@@ -88,8 +84,7 @@ def l0_fit(params, patch=None):
             device="cpu",
             **params,
         )
-        with mock.patch.multiple(sklearn_l0.training, **patch) if patch else nullcontext():
-            return est.fit(Xt, yt)
+        return est.fit(Xt, yt)
 
     return fit
 
@@ -144,8 +139,8 @@ def main():
     parser.add_argument(
         "--settings",
         nargs="*",
-        default=[*SETTINGS, *ABLATIONS],
-        choices=[*SETTINGS, *ABLATIONS],
+        default=list(SETTINGS),
+        choices=list(SETTINGS),
         help="L0's rows",
     )
     parser.add_argument("--seeds", type=int, default=6)
@@ -155,9 +150,7 @@ def main():
     pools = limit_threads(1)
     print(environment(pools))
     methods = {
-        f"L0 k={args.k} {name}".rstrip(): support_of(
-            l0_fit(SETTINGS.get(name, {}), ABLATIONS.get(name))
-        )
+        f"L0 k={args.k} {name}".rstrip(): support_of(l0_fit(SETTINGS[name]))
         for name in args.settings
     }
     if "STG" in peers:

@@ -7,6 +7,7 @@ ORDER = [
     "plot_gate_probabilities.py",
     "plot_streaming.py",
     "plot_digits_mlp_selection.py",
+    "plot_network_path.py",
     "plot_structured_pruning.py",
     "plot_l0_cnn_digits.py",
     "plot_skorch.py",

@@ -103,7 +103,44 @@ _CV_ATTRS_DOC = (
 )
 
 
-class _L0LinearCV(LinearOutputsMixin, DocLinkMixin, BaseEstimator):
+def given_alphas(alphas) -> np.ndarray:
+    """An explicit ``alphas`` grid, largest first; refused unless finite and non-negative."""
+    grid = -np.sort(-np.asarray(alphas, dtype=np.float64).ravel())
+    if grid.size == 0 or not np.all(np.isfinite(grid)) or grid[-1] < 0:
+        raise ValueError(f"alphas must be finite non-negative numbers; got {alphas!r}.")
+    return grid
+
+
+class PlainSettings:
+    """What a CV estimator shares with its plain estimator (``_plain_class``).
+
+    Its parameter constraints are the plain estimator's for the parameters
+    they share, plus its own ``_cv_constraints``; :meth:`_plain` builds the
+    plain estimator with the shared settings (what ``GridSearchCV`` would
+    clone), as scikit-learn's ``LinearModelCV`` does.
+    """
+
+    _plain_class: type = None
+    _cv_constraints: dict = {}
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if cls._plain_class is None:
+            return
+        shared = cls._get_param_names()
+        plain = cls._plain_class._parameter_constraints
+        cls._parameter_constraints = {
+            **{k: v for k, v in plain.items() if k in shared},
+            **cls._cv_constraints,
+        }
+
+    def _plain(self):
+        names = self._plain_class._get_param_names()
+        params = self.get_params(deep=False)
+        return self._plain_class(**{k: v for k, v in params.items() if k in names})
+
+
+class _L0LinearCV(PlainSettings, LinearOutputsMixin, DocLinkMixin, BaseEstimator):
     """``fit`` of the CV estimators: every (alpha, fold) model trained as one computation.
 
     The training rows of fold ``f`` get weights, not copies of X: the models
@@ -114,7 +151,6 @@ class _L0LinearCV(LinearOutputsMixin, DocLinkMixin, BaseEstimator):
     plain estimator would fit on that fold's training rows.
     """
 
-    _plain_class: type = None  # the plain estimator
     _multi_output = True
     _y_numeric = True
     _partial_fit_available = False  # cross-validation needs all the data at once
@@ -167,24 +203,6 @@ class _L0LinearCV(LinearOutputsMixin, DocLinkMixin, BaseEstimator):
         self.random_state = random_state
         self.verbose = verbose
         self.n_threads = n_threads
-
-    def __init_subclass__(cls, **kwargs):
-        """A CV estimator's constraints: its own, and its plain estimator's for those shared."""
-        super().__init_subclass__(**kwargs)
-        shared = cls._get_param_names()
-        plain = cls._plain_class._parameter_constraints
-        cls._parameter_constraints = {
-            **{k: v for k, v in plain.items() if k in shared},
-            **cls._cv_constraints,
-        }
-
-    def _plain(self):
-        """The plain estimator with these settings (what GridSearchCV would clone)."""
-        plain = self._plain_class()
-        shared = plain.get_params(deep=False)
-        return plain.set_params(
-            **{k: v for k, v in self.get_params(deep=False).items() if k in shared}
-        )
 
     def _alpha_max(self, X, x_std, target, sample_weight, features) -> float:
         raise NotImplementedError  # pragma: no cover
@@ -262,10 +280,7 @@ class _L0LinearCV(LinearOutputsMixin, DocLinkMixin, BaseEstimator):
         if isinstance(self.alphas, numbers.Integral):
             top = self._alpha_max(X, x_std, full, sample_weight, features)
             return top * np.logspace(0, np.log10(self.eps), self.alphas)
-        alphas = -np.sort(-np.asarray(self.alphas, dtype=np.float64).ravel())
-        if alphas.size == 0 or not np.all(np.isfinite(alphas)) or alphas[-1] < 0:
-            raise ValueError(f"alphas must be finite non-negative numbers; got {self.alphas!r}.")
-        return alphas
+        return given_alphas(self.alphas)
 
     def _train_grid(self, plain, X, alphas, fold_w, full, targets, stats, features):
         """Train the (alpha, fold) models as one stack; returns it and the history."""

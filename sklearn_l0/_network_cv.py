@@ -24,6 +24,7 @@ from sklearn.metrics import check_scoring, get_scorer_names
 from sklearn.model_selection import check_cv
 from sklearn.utils._param_validation import Interval, StrOptions
 
+from ._cv import PlainSettings, given_alphas
 from .data import validate_fit_data
 from .gates import BETA
 from .neural_network import (
@@ -85,10 +86,9 @@ _FITTED_DOC = _MLP_ATTRS_DOC.replace(
 )
 
 
-class _NetworkCV:
+class _NetworkCV(PlainSettings):
     """``fit`` of the network CV estimators (mixed in before the plain estimator)."""
 
-    _plain_class: type = None
     _partial_fit_available = False  # the grid needs all the data at once
     _cv_constraints: dict = {
         "alphas": [Interval(numbers.Integral, 1, None, closed="left"), "array-like"],
@@ -97,23 +97,6 @@ class _NetworkCV:
         "scoring": [StrOptions(set(get_scorer_names())), callable, None],
         "selection": [StrOptions({"best", "one_se"})],
     }
-
-    def __init_subclass__(cls, **kwargs):
-        """The constraints: the plain estimator's for the parameters shared, and the grid's."""
-        super().__init_subclass__(**kwargs)
-        shared = cls._get_param_names()
-        plain = cls._plain_class._parameter_constraints
-        cls._parameter_constraints = {
-            **{k: v for k, v in plain.items() if k in shared},
-            **cls._cv_constraints,
-        }
-
-    def _plain(self):
-        """The plain estimator with these settings (what GridSearchCV would clone)."""
-        names = self._plain_class._get_param_names()
-        return self._plain_class(
-            **{k: v for k, v in self.get_params(deep=False).items() if k in names}
-        )
 
     def _alpha_grid(self, plain, y, sample_weight) -> np.ndarray:
         """The alphas, largest first: ``alphas`` as given, or a log grid below alpha_max."""
@@ -127,10 +110,7 @@ class _NetworkCV:
                 top = 1.0
             top /= plain._gate_price(1.0)
             return top * np.logspace(0, np.log10(self.eps), self.alphas)
-        alphas = -np.sort(-np.asarray(self.alphas, dtype=np.float64).ravel())
-        if alphas.size == 0 or not np.all(np.isfinite(alphas)) or alphas[-1] < 0:
-            raise ValueError(f"alphas must be finite non-negative numbers; got {self.alphas!r}.")
-        return alphas
+        return given_alphas(self.alphas)
 
     @_fit_context(prefer_skip_nested_validation=True)
     @atomic_fit

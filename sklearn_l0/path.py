@@ -67,6 +67,13 @@ class PriceSchedule:
         at this many times the learning rate (1: the common rate), so that
         they close while the data still rank them, before the network has
         fitted every row.
+    max_log_alpha : float, default=log(4)
+        Highest ``log_alpha`` of a feature gate along the path: no gate opens
+        further than the input gates start (drop rate 0.2). Far inside its
+        open range a gate answers the price only at many times the feature's
+        worth (the gradient of ``P(z != 0)`` vanishes there faster than the
+        data's, by ``exp(-3.2)``), so features the network used at a low
+        price would stay at any price.
 
     Examples
     --------
@@ -81,6 +88,7 @@ class PriceSchedule:
     step_rise: float = 0.01
     epoch_rise: float = 0.1
     wide_gate_step: float = 5.0
+    max_log_alpha: float = math.log(4.0)
 
     def __post_init__(self) -> None:
         for field in fields(self):
@@ -133,7 +141,8 @@ class PricePath(OwnPrice):
     a step (``schedule.rate``) until it reaches the price aimed at, or, for a
     count, scaled down by the relative excess of open gates (clipped to
     [0, 1]) until at most ``count`` gates are open; from then on the price
-    stays, and the model is settled as far as this policy goes.
+    stays, and the model is settled as far as this policy goes. After every
+    step the gates' ``log_alpha`` is clamped to ``schedule.max_log_alpha``.
 
     Records, at every convergence check, each support that differs from the
     last one recorded (:attr:`prices`, :attr:`supports`, :attr:`losses`), and
@@ -179,6 +188,7 @@ class PricePath(OwnPrice):
 
     @torch.no_grad()
     def after_step(self, run: Run) -> None:
+        self.layer.gate.log_alpha.clamp_(max=self.schedule.max_log_alpha)
         is_open = self.layer.gate.is_open()
         torch.where(is_open, self.multiplier, self.open_price, out=self.open_price)
         if self.count is None:

@@ -293,9 +293,10 @@ class GatesSettled(Policy):
     test-time gate no longer move) travels hundreds of steps toward closing,
     about one learning rate a step, before anything the rules above watch
     changes. Adam's moment estimates tell: under a gradient of one sign the
-    bias-corrected ``|m| / sqrt(v)`` is about 1, under noise about
-    ``0.23 |N(0, 1)|``; a gate above ``consistency`` (0.9) that is not held at
-    a bound of its range is still moving. Single models only (a grid's gates
+    bias-corrected ``m / sqrt(v)`` is about 1, under noise about
+    ``0.23 N(0, 1)``; a gate above ``consistency`` (0.9), stepped toward
+    closing and not yet at the bottom of its range, is still moving (a gate
+    pushed open may be held at a cap). Single models only (a grid's gates
     share one parameter).
     """
 
@@ -320,9 +321,10 @@ class GatesSettled(Policy):
 
     @torch.no_grad()
     def _stepping(self) -> bool:
-        """Whether Adam steps some free gate one way (see the class docstring)."""
+        """Whether Adam steps some gate toward closing, step after step (see the class
+        docstring)."""
         groups = {id(p): g for g in self.optimizer.param_groups for p in g["params"]}
-        low, high = LOG_ALPHA_RANGE
+        low = LOG_ALPHA_RANGE[0]
         for gate in self.gates:
             la = gate.log_alpha
             state = self.optimizer.state.get(la, {})
@@ -333,8 +335,7 @@ class GatesSettled(Policy):
             m = state["exp_avg"] / (1 - beta1**t)
             v = state["exp_avg_sq"] / (1 - beta2**t)
             ratio = m / (v.sqrt() + 1e-12)  # > 0: a step down (toward closing)
-            held = ((la >= high - 1e-6) & (ratio < 0)) | ((la <= low + 1e-6) & (ratio > 0))
-            if bool(((ratio.abs() > self.consistency) & ~held).any()):
+            if bool(((ratio > self.consistency) & (la > low + 1e-6)).any()):
                 return True
         return False
 

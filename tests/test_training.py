@@ -138,7 +138,7 @@ def test_gates_settled_waits_while_the_expected_open_count_moves():
 def test_gates_settled_waits_while_adam_steps_a_gate_one_way(top):
     """A gate far inside its open range (P(z != 0) about 1, the test-time gate 1) moves
     nothing the other rules watch; Adam stepping it toward closing, step after step, is
-    unsettled. Held at the top of its range while stepped up, it is settled."""
+    unsettled. Stepped open (and held at the top of its range), it is settled."""
     layer = _layer()
     with torch.no_grad():
         layer.gate.log_alpha.fill_(LOG_ALPHA_RANGE[1] if top else 4.0)

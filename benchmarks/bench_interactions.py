@@ -17,7 +17,10 @@ Families (``k`` true features among ``p``):
   shifts a product of two numeric columns (4 and 5): ``s = x4 x5 + b`` with
   ``b = (-1, -0.3, 0.3, 1)`` by level; the other 54 columns are standard
   normal; n = 3000, p = 60. F1 is over variables (the categorical counts as
-  selected when any of its dummy columns is: one dummy is redundant).
+  selected when any of its dummy columns is: one dummy is redundant);
+- ``regression``: a real target, ``y = x0 x1 + sin(2 x2) x3 + 0.3 e`` (e
+  standard normal); n = 3000, p = 60. Every method uses its regressor, and
+  ``acc`` is the test R^2.
 
 Methods, all with hidden layers (64, 32), ReLU, on the same split:
 
@@ -70,9 +73,9 @@ import pandas as pd
 from _common import call_with_budget, environment, limit_threads, markdown_table
 from bench_mlp import LassoNetMethod, STGMethod, build_methods
 from sklearn.model_selection import GridSearchCV, train_test_split
-from sklearn.neural_network import MLPClassifier
+from sklearn.neural_network import MLPClassifier, MLPRegressor
 
-from sklearn_l0 import L0MLPClassifier, L0MLPClassifierCV
+from sklearn_l0 import L0MLPClassifier, L0MLPClassifierCV, L0MLPRegressor, L0MLPRegressorCV
 
 HIDDEN = (64, 32)
 ALPHAS = [0.003, 0.01, 0.03, 0.1]
@@ -108,44 +111,63 @@ FAMILIES = {
     "odd": (3000, 60, 4, lambda X: np.tanh(2 * X[:, 0]) * X[:, 1] + np.sin(2 * X[:, 2]) * X[:, 3]),
     "three-way": (5000, 40, 5, lambda X: X[:, 0] * X[:, 1] * X[:, 2] + X[:, 3] * X[:, 4]),
     "categorical": (3000, 60, 6, _categorical),
+    "regression": (3000, 60, 4, lambda X: X[:, 0] * X[:, 1] + np.sin(2 * X[:, 2]) * X[:, 3]),
 }
+REGRESSION = {"regression"}
 
 
 def make_family(name, seed):
     n, p, k, score = FAMILIES[name]
     rng = np.random.default_rng(seed)
     X = rng.standard_normal((n, p))
-    y = (score(X) > 0).astype(int)
+    s = score(X)
+    y = s + 0.3 * rng.standard_normal(n) if name in REGRESSION else (s > 0).astype(int)
     return train_test_split(X, y, test_size=1 / 3, random_state=seed), k
 
 
+def is_classification(y):
+    return y.dtype.kind in "iub"
+
+
+def held_out_score(predict, X, y):
+    """Test accuracy, or R^2 for a real target."""
+    pred = predict(X)
+    if is_classification(y):
+        return float(np.mean(pred == y))
+    return float(1 - np.mean((pred - y) ** 2) / np.var(y))
+
+
 def fit_l0_grid(Xt, yt, k, seed):
-    search = GridSearchCV(
-        L0MLPClassifier(HIDDEN, random_state=seed, device="cpu"), {"alpha": ALPHAS}
-    )
+    cls = L0MLPClassifier if is_classification(yt) else L0MLPRegressor
+    search = GridSearchCV(cls(HIDDEN, random_state=seed, device="cpu"), {"alpha": ALPHAS})
     search.fit(Xt, yt)
     est, alpha = search.best_estimator_, search.best_params_["alpha"]
     return est.support_, est.predict, est.hidden_layer_sizes_, f"alpha={alpha}"
 
 
 def fit_l0_cv(Xt, yt, k, seed):
-    est = L0MLPClassifierCV(HIDDEN, random_state=seed, device="cpu").fit(Xt, yt)
+    cls = L0MLPClassifierCV if is_classification(yt) else L0MLPRegressorCV
+    est = cls(HIDDEN, random_state=seed, device="cpu").fit(Xt, yt)
     return est.support_, est.predict, est.hidden_layer_sizes_, f"alpha={est.alpha_:.3g}"
 
 
 def fit_l0_k(Xt, yt, k, seed):
-    est = L0MLPClassifier(HIDDEN, n_features_to_select=k, random_state=seed, device="cpu")
+    cls = L0MLPClassifier if is_classification(yt) else L0MLPRegressor
+    est = cls(HIDDEN, n_features_to_select=k, random_state=seed, device="cpu")
     est.fit(Xt, yt)
     return est.support_, est.predict, est.hidden_layer_sizes_, ""
 
 
 def fit_stg(stg_cls):
     def fit(Xt, yt, k, seed):
-        Xa, Xv, ya, yv = train_test_split(Xt, yt, test_size=0.2, random_state=seed, stratify=yt)
+        clf = is_classification(yt)
+        Xa, Xv, ya, yv = train_test_split(
+            Xt, yt, test_size=0.2, random_state=seed, stratify=yt if clf else None
+        )
         best = None
         for lam in STG_LAMS:
-            model = STGMethod(stg_cls, lam=lam).fit(Xa, ya, HIDDEN, True, seed)
-            score = np.mean(model.predict(Xv) == yv)
+            model = STGMethod(stg_cls, lam=lam).fit(Xa, ya, HIDDEN, clf, seed)
+            score = held_out_score(model.predict, Xv, yv)
             if best is None or score > best[0]:
                 best = (score, lam, model)
         _, lam, model = best
@@ -155,7 +177,7 @@ def fit_stg(stg_cls):
 
 
 def _lassonet_fit(module, Xt, yt, Xs, seed):
-    model = LassoNetMethod(module).fit(Xt, yt, HIDDEN, True, seed)
+    model = LassoNetMethod(module).fit(Xt, yt, HIDDEN, is_classification(yt), seed)
     return model.selected(), model.predict(Xs)
 
 
@@ -168,7 +190,8 @@ def fit_lassonet(module, budget):
 
 
 def fit_oracle(Xt, yt, k, seed):
-    est = MLPClassifier(HIDDEN, max_iter=2000, random_state=seed).fit(Xt[:, :k], yt)
+    cls = MLPClassifier if is_classification(yt) else MLPRegressor
+    est = cls(hidden_layer_sizes=HIDDEN, max_iter=2000, random_state=seed).fit(Xt[:, :k], yt)
     return np.arange(Xt.shape[1]) < k, lambda X: est.predict(X[:, :k]), HIDDEN, ""
 
 
@@ -212,7 +235,7 @@ def run(args):
                 row.update(
                     sel=int(selected.sum()),
                     f1=variable_f1(name, selected, k),
-                    acc=float(np.mean(predict(Xs) == ys)),
+                    acc=held_out_score(predict, Xs, ys),
                     hidden=tuple(int(h) for h in hidden),
                     note=note,
                     fit_s=fit_s,

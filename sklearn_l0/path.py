@@ -50,10 +50,8 @@ class PriceSchedule:
     span : float, default=10.0
         Largest ratio of the first price the path stops at (``alpha``, or the
         lowest price of a CV grid) to the price it starts from: a path to
-        ``alpha=0.05`` starts at 0.005, not lower. The longer a network trains
-        at a negligible price, the more it fits noise columns to the training
-        rows, and the more such columns are worth keeping when the price has
-        risen; a count (no price to stop at) starts at ``start``.
+        ``alpha=0.05`` starts at 0.005, not lower; a count (no price to stop
+        at) starts at ``start``. See the user guide for what was measured.
     step_rise : float, default=0.01
         Largest rise of the price per optimizer step, on a log scale (0.01:
         1% a step).

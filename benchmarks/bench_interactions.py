@@ -71,7 +71,7 @@ import warnings
 import numpy as np
 import pandas as pd
 from _common import call_with_budget, environment, limit_threads, markdown_table
-from bench_mlp import LassoNetMethod, STGMethod, build_methods
+from bench_mlp import LassoNetMethod, TunedSTGMethod, build_methods
 from sklearn.model_selection import GridSearchCV, train_test_split
 from sklearn.neural_network import MLPClassifier, MLPRegressor
 
@@ -79,7 +79,6 @@ from sklearn_l0 import L0MLPClassifier, L0MLPClassifierCV, L0MLPRegressor, L0MLP
 
 HIDDEN = (64, 32)
 ALPHAS = [0.003, 0.01, 0.03, 0.1]
-STG_LAMS = [0.02, 0.05, 0.1, 0.2, 0.5]
 
 
 def _prod(X):
@@ -160,18 +159,8 @@ def fit_l0_k(Xt, yt, k, seed):
 
 def fit_stg(stg_cls):
     def fit(Xt, yt, k, seed):
-        clf = is_classification(yt)
-        Xa, Xv, ya, yv = train_test_split(
-            Xt, yt, test_size=0.2, random_state=seed, stratify=yt if clf else None
-        )
-        best = None
-        for lam in STG_LAMS:
-            model = STGMethod(stg_cls, lam=lam).fit(Xa, ya, HIDDEN, clf, seed)
-            score = held_out_score(model.predict, Xv, yv)
-            if best is None or score > best[0]:
-                best = (score, lam, model)
-        _, lam, model = best
-        return model.selected(), model.predict, HIDDEN, f"lam={lam}"
+        model = TunedSTGMethod(stg_cls).fit(Xt, yt, HIDDEN, is_classification(yt), seed)
+        return model.selected(), model.predict, HIDDEN, f"lam={model.lam}"
 
     return fit
 

@@ -63,7 +63,8 @@ def timed(est, X, y):
     return est, time.perf_counter() - start
 
 
-def run_time(tasks, seeds):
+def run_time(tasks, seeds, alphas=None):
+    grid_size = {} if alphas is None else {"alphas": alphas}
     print(
         "| task | seed | CV s | grid s | x_grid | alpha CV / grid | kept CV / grid "
         "| F1 CV / grid | test CV / grid |"
@@ -77,7 +78,7 @@ def run_time(tasks, seeds):
                 (L0MLPClassifierCV, L0MLPClassifier) if clf else (L0MLPRegressorCV, L0MLPRegressor)
             )
             common = dict(hidden_layer_sizes=hidden, random_state=seed, device="cpu")
-            cv, cv_s = timed(cv_cls(cv=folds, **common), Xt, yt)
+            cv, cv_s = timed(cv_cls(cv=folds, **common, **grid_size), Xt, yt)
             grid = GridSearchCV(plain_cls(**common), {"alpha": list(cv.alphas_)}, cv=folds)
             grid, grid_s = timed(grid, Xt, yt)
             best = grid.best_estimator_
@@ -106,32 +107,36 @@ def categorical_family(seed, n=3000):
     return X, y, groups, {"c0", "x0", "x1"}
 
 
-def run_sizes(data_dir):
-    sets = []
-    for name in ("COIL-20", "ISOLET"):
-        try:
-            Xt, yt, _, _ = load_dataset(name, data_dir, 0)
-        except (FileNotFoundError, OSError) as error:
-            print(f"{name}: skipped ({error})")
-            continue
-        sets.append((name, Xt, yt, None))
-    X, y, groups, _ = categorical_family(0)
-    sets.append(("categorical", X, y, groups))
-    print("| data | alphas (largest first) | kept at each alpha | largest step | alpha_ |")
-    print("|---|---|---|---|---|")
-    for name, X, y, groups in sets:
-        est = L0MLPClassifierCV((64,), cv=3, groups=groups, random_state=0, device="cpu")
-        est, seconds = timed(est, X, y)
-        kept = est.support_path_.sum(axis=1)
-        if groups is not None:
-            kept = np.array([len(set(groups[row])) for row in est.support_path_])
-        ratios = [max(a, 1) / max(b, 1) for a, b in zip(kept[1:], kept[:-1], strict=True)]
-        print(
-            f"| {name} | {' '.join(f'{a:.3g}' for a in est.alphas_)} "
-            f"| {' '.join(map(str, kept))} | {max(ratios):.2f} | {est.alpha_:.3g} "
-            f"({seconds:.0f} s) |",
-            flush=True,
-        )
+def run_sizes(data_dir, seeds, alphas=None):
+    grid = {} if alphas is None else {"alphas": alphas}
+    print("| data | seed | alphas (largest first) | kept at each alpha | largest step | alpha_ |")
+    print("|---|---|---|---|---|---|")
+    for seed in range(seeds):
+        sets = []
+        for name in ("COIL-20", "ISOLET"):
+            try:
+                Xt, yt, _, _ = load_dataset(name, data_dir, seed)
+            except (FileNotFoundError, OSError) as error:
+                print(f"{name}: skipped ({error})")
+                continue
+            sets.append((name, Xt, yt, None))
+        X, y, groups, _ = categorical_family(seed)
+        sets.append(("categorical", X, y, groups))
+        for name, X, y, groups in sets:
+            est = L0MLPClassifierCV(
+                (64,), cv=3, groups=groups, random_state=seed, device="cpu", **grid
+            )
+            est, seconds = timed(est, X, y)
+            kept = est.support_path_.sum(axis=1)
+            if groups is not None:
+                kept = np.array([len(set(groups[row])) for row in est.support_path_])
+            ratios = [max(a, 1) / max(b, 1) for a, b in zip(kept[1:], kept[:-1], strict=True)]
+            print(
+                f"| {name} | {seed} | {' '.join(f'{a:.3g}' for a in est.alphas_)} "
+                f"| {' '.join(map(str, kept))} | {max(ratios):.2f} | {est.alpha_:.3g} "
+                f"({seconds:.0f} s) |",
+                flush=True,
+            )
 
 
 def main():
@@ -141,12 +146,13 @@ def main():
     parser.add_argument("--seeds", type=int, default=1)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--data", type=Path, default=DATA_DIR)
+    parser.add_argument("--alphas", type=int, default=None, help="grid size (default: the CV's)")
     args = parser.parse_args()
     print(limit_threads(args.threads), file=sys.stderr)
     if "time" in args.parts:
-        run_time(args.tasks, args.seeds)
+        run_time(args.tasks, args.seeds, args.alphas)
     if "sizes" in args.parts:
-        run_sizes(args.data)
+        run_sizes(args.data, args.seeds, args.alphas)
 
 
 if __name__ == "__main__":

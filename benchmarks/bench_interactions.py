@@ -40,7 +40,9 @@ Methods, all with hidden layers (64, 32), ReLU, on the same split:
   settings of ``bench_mlp.py`` (Adam lr 1e-3, batch 100, sigma 0.5, 200
   epochs, standardized inputs), ``lam`` chosen in {0.02, 0.05, 0.1, 0.2, 0.5} by
   accuracy on a 20% validation split of the training set (the model trained
-  on the other 80% is kept);
+  on the other 80% is kept); ``STG lam=0.5``: the same at ``bench_mlp.py``'s
+  fixed ``lam=0.5`` on all the training rows (the row these tables had before
+  ``lam`` was tuned);
 - ``LassoNet``: ``LassoNetClassifier`` path, the path point with the best
   accuracy on a 20% validation split (``bench_mlp.py``'s recipe), under a
   time budget (``--lassonet-budget`` seconds; over it the fit is stopped and
@@ -71,7 +73,7 @@ import warnings
 import numpy as np
 import pandas as pd
 from _common import call_with_budget, environment, limit_threads, markdown_table
-from bench_mlp import LassoNetMethod, TunedSTGMethod, build_methods
+from bench_mlp import LassoNetMethod, STGMethod, TunedSTGMethod, build_methods
 from sklearn.model_selection import GridSearchCV, train_test_split
 from sklearn.neural_network import MLPClassifier, MLPRegressor
 
@@ -157,8 +159,11 @@ def fit_l0_k(Xt, yt, k, seed):
     return est.support_, est.predict, est.hidden_layer_sizes_, ""
 
 
-def fit_stg(stg_cls):
+def fit_stg(stg_cls, tuned=True):
     def fit(Xt, yt, k, seed):
+        if not tuned:  # lam=0.5, bench_mlp's fixed setting
+            model = STGMethod(stg_cls).fit(Xt, yt, HIDDEN, is_classification(yt), seed)
+            return model.selected(), model.predict, HIDDEN, ""
         model = TunedSTGMethod(stg_cls).fit(Xt, yt, HIDDEN, is_classification(yt), seed)
         return model.selected(), model.predict, HIDDEN, f"lam={model.lam}"
 
@@ -184,7 +189,7 @@ def fit_oracle(Xt, yt, k, seed):
     return np.arange(Xt.shape[1]) < k, lambda X: est.predict(X[:, :k]), HIDDEN, ""
 
 
-METHODS = ("L0 CV", "L0 grid", "L0 k", "STG", "LassoNet", "oracle MLP")
+METHODS = ("L0 CV", "L0 grid", "L0 k", "STG", "STG lam=0.5", "LassoNet", "oracle MLP")
 
 
 def run(args):
@@ -192,6 +197,7 @@ def run(args):
     methods = {"L0 CV": fit_l0_cv, "L0 grid": fit_l0_grid, "L0 k": fit_l0_k}
     if "STG" in peers:
         methods["STG"] = fit_stg(peers["STG"]().cls)
+        methods["STG lam=0.5"] = fit_stg(peers["STG"]().cls, tuned=False)
     lassonet = None
     if "LassoNet" in peers and "LassoNet" in args.methods:
         lassonet = fit_lassonet(peers["LassoNet"]().module, args.lassonet_budget)

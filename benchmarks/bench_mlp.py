@@ -317,15 +317,17 @@ class TunedSTGMethod:
     """STG with ``lam`` chosen in ``STG_LAMS`` on a held-out split, as its paper tunes it.
 
     Every ``lam`` trains on the same 80% of the rows (stratified for a classifier); the
-    model with the best score on the other 20% (accuracy or R^2) is kept, without a refit
-    (the paper's train / validation protocol). ``lam`` and the validation scores are kept
-    in ``lam`` and ``scores``.
+    model with the best score on the other 20% is kept, without a refit (the paper's
+    train / validation protocol). The score is the network's accuracy or R^2, or
+    ``score(model, Xa, ya, Xv, yv)`` where given (a benchmark's own measure of the
+    selection, e.g. a downstream model on the top k features). ``lam`` and the
+    validation scores are kept in ``lam`` and ``scores``.
     """
 
     name = STG_TUNED_NAME
 
-    def __init__(self, cls, lams=STG_LAMS):
-        self.cls, self.lams = cls, tuple(lams)
+    def __init__(self, cls, lams=STG_LAMS, score=None):
+        self.cls, self.lams, self.score = cls, tuple(lams), score
 
     def fit(self, X, y, hidden, clf, seed):
         Xa, Xv, ya, yv = train_test_split(
@@ -335,7 +337,10 @@ class TunedSTGMethod:
         self.scores, best = {}, None
         for lam in self.lams:
             model = STGMethod(self.cls, lam=lam).fit(Xa, ya, hidden, clf, seed)
-            self.scores[lam] = metric(yv, model.predict(Xv))
+            if self.score is None:
+                self.scores[lam] = metric(yv, model.predict(Xv))
+            else:
+                self.scores[lam] = self.score(model, Xa, ya, Xv, yv)
             if best is None or self.scores[lam] > self.scores[best[0]]:
                 best = (lam, model)
         self.lam, self.model = best

@@ -62,7 +62,7 @@ import numpy as np
 import pandas as pd
 from _common import environment, limit_threads, markdown_table
 from bench_mlp import TunedSTGMethod, build_methods
-from bench_real import top_k
+from bench_real import stg_top_k, top_k
 from sklearn.datasets import load_breast_cancer, load_digits, load_wine
 from sklearn.ensemble import ExtraTreesClassifier
 from sklearn.exceptions import ConvergenceWarning
@@ -133,17 +133,12 @@ def select_stg(stg_cls, top_k_score=False):
         if top_k_score:  # lam chosen by the downstream MLP on STG's top k (validation split)
 
             def score(model, Xa, ya, Xv, yv):
-                return downstream_accuracy(Xa, ya, Xv, yv, stg_top_k(model, k), seed)
+                return downstream_accuracy(Xa, ya, Xv, yv, stg_top_k(model, k)[0], seed)
 
         model = TunedSTGMethod(stg_cls, score=score).fit(Xt, yt, HIDDEN, True, seed)
-        return stg_top_k(model, k), f"lam={model.lam:g}"
+        return stg_top_k(model, k)[0], f"lam={model.lam:g}"
 
     return select
-
-
-def stg_top_k(model, k):
-    prob, mu = model.est.get_gates(mode="prob"), model.est.get_gates(mode="raw")
-    return top_k(prob, k, tiebreak=mu)
 
 
 def downstream_accuracy(Xt, yt, Xs, ys, cols, seed):

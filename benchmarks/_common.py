@@ -6,6 +6,7 @@
 - :func:`fit_timed`: an estimator's fit timed with :func:`time_call`, its warnings kept;
 - :func:`shorten`: a message on one short line (warning and error tallies);
 - :func:`markdown_table`: a pandas table as a markdown table;
+- :func:`median_time_ratio`: a method's fit times over a reference's, on the same runs;
 - :func:`run_peak_memory`: run a worker in a fresh process, get its result and peak RSS;
 - :func:`call_with_budget`: a call in a forked child, stopped after a time budget;
 - :func:`load_mnist`: MNIST from the IDX files of ``../shared/data/mnist`` (never downloaded).
@@ -141,6 +142,21 @@ def shorten(message, width: int = 70) -> str:
     """``message`` on one line, cut to ``width`` characters."""
     text = " ".join(str(message).split())
     return text if len(text) <= width else text[: width - 3] + "..."
+
+
+def median_time_ratio(rows, reference, keys) -> float:
+    """Median over runs of ``rows``' ``fit_s`` over ``reference``'s on the same run.
+
+    ``rows`` and ``reference`` are result frames with a ``fit_s`` column and the
+    ``keys`` columns naming a run (e.g. ``["seed"]``); runs missing from either side
+    are left out; NaN when none is shared.
+    """
+    ref = reference.set_index(keys)["fit_s"]
+    mine = rows.set_index(keys)["fit_s"]
+    shared = mine.index.isin(ref.index)
+    if not shared.any():
+        return float("nan")
+    return float(np.median(mine[shared].to_numpy() / ref.loc[mine.index[shared]].to_numpy()))
 
 
 def markdown_table(table, decimals: dict[str, int] | None = None, default: int = 3) -> str:

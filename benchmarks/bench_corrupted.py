@@ -60,7 +60,7 @@ import warnings
 
 import numpy as np
 import pandas as pd
-from _common import environment, limit_threads, markdown_table
+from _common import environment, limit_threads, markdown_table, median_time_ratio
 from bench_mlp import TunedSTGMethod, build_methods
 from bench_real import stg_top_k, top_k
 from sklearn.datasets import load_breast_cancer, load_digits, load_wine
@@ -178,15 +178,14 @@ def run(args, selectors):
 
 
 def summarize(part):
-    stg = part[part.method == STG_NAME].set_index("seed")["fit_s"]
+    stg = part[part.method == STG_NAME]
     out = []
     for method, m in part.groupby("method", sort=False):
-        x_stg = [f / stg.loc[s] for f, s in zip(m.fit_s, m.seed, strict=True) if s in stg.index]
         notes = " ".join(n for n in m.note if n)
         out.append(
             dict(method=method, seeds=len(m), orig_mean=m.orig.mean(), orig_min=m.orig.min(),
                  acc_mean=m.acc.mean(), acc_min=m.acc.min(), fit_s=m.fit_s.median(),
-                 x_STG=float(np.median(x_stg)) if x_stg else np.nan, note=notes)
+                 x_STG=median_time_ratio(m, stg, ["seed"]), note=notes)
         )  # fmt: skip
     return pd.DataFrame(out)
 

@@ -72,7 +72,13 @@ import warnings
 
 import numpy as np
 import pandas as pd
-from _common import call_with_budget, environment, limit_threads, markdown_table
+from _common import (
+    call_with_budget,
+    environment,
+    limit_threads,
+    markdown_table,
+    median_time_ratio,
+)
 from bench_mlp import LassoNetMethod, STGMethod, TunedSTGMethod, build_methods
 from sklearn.model_selection import GridSearchCV, train_test_split
 from sklearn.neural_network import MLPClassifier, MLPRegressor
@@ -248,16 +254,13 @@ def run(args):
 def summarize(df):
     ok = df[df["error"].isna()] if "error" in df else df
     oracle = ok[ok.method == "oracle MLP"].set_index(["family", "seed"])["acc"]
-    stg = ok[ok.method == "STG"].set_index(["family", "seed"])["fit_s"]
+    stg = ok[ok.method == "STG"]
     tables = {}
     for family, part in ok.groupby("family", sort=False):
         out = []
         for method, m in part.groupby("method", sort=False):
             keys = list(zip(m.family, m.seed, strict=True))
             ratio = m.acc.to_numpy() / oracle.loc[keys].to_numpy()
-            x_stg = [
-                f / stg.loc[key] for f, key in zip(m.fit_s, keys, strict=True) if key in stg.index
-            ]
             out.append(
                 {
                     "method": method,
@@ -272,7 +275,7 @@ def summarize(df):
                     "hidden": " ".join("-".join(map(str, h)) for h in m.hidden),
                     "chosen": " ".join(n for n in m.note if n),
                     "fit_s": m.fit_s.median(),
-                    "x_STG": np.median(x_stg) if x_stg else np.nan,
+                    "x_STG": median_time_ratio(m, stg, ["family", "seed"]),
                 }
             )
         tables[family] = pd.DataFrame(out)

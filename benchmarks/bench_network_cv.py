@@ -63,8 +63,7 @@ def timed(est, X, y):
     return est, time.perf_counter() - start
 
 
-def run_time(tasks, seeds, alphas=None):
-    grid_size = {} if alphas is None else {"alphas": alphas}
+def run_time(tasks, seeds, grid):
     print(
         "| task | seed | CV s | grid s | x_grid | alpha CV / grid | kept CV / grid "
         "| F1 CV / grid | test CV / grid |"
@@ -78,7 +77,7 @@ def run_time(tasks, seeds, alphas=None):
                 (L0MLPClassifierCV, L0MLPClassifier) if clf else (L0MLPRegressorCV, L0MLPRegressor)
             )
             common = dict(hidden_layer_sizes=hidden, random_state=seed, device="cpu")
-            cv, cv_s = timed(cv_cls(cv=folds, **common, **grid_size), Xt, yt)
+            cv, cv_s = timed(cv_cls(cv=folds, **common, **grid), Xt, yt)
             grid = GridSearchCV(plain_cls(**common), {"alpha": list(cv.alphas_)}, cv=folds)
             grid, grid_s = timed(grid, Xt, yt)
             best = grid.best_estimator_
@@ -107,8 +106,7 @@ def categorical_family(seed, n=3000):
     return X, y, groups, {"c0", "x0", "x1"}
 
 
-def run_sizes(data_dir, seeds, alphas=None):
-    grid = {} if alphas is None else {"alphas": alphas}
+def run_sizes(data_dir, seeds, grid):
     print("| data | seed | alphas (largest first) | kept at each alpha | largest step | alpha_ |")
     print("|---|---|---|---|---|---|")
     for seed in range(seeds):
@@ -149,10 +147,11 @@ def main():
     parser.add_argument("--alphas", type=int, default=None, help="grid size (default: the CV's)")
     args = parser.parse_args()
     print(limit_threads(args.threads), file=sys.stderr)
+    grid = {} if args.alphas is None else {"alphas": args.alphas}  # else the CV's default
     if "time" in args.parts:
-        run_time(args.tasks, args.seeds, args.alphas)
+        run_time(args.tasks, args.seeds, grid)
     if "sizes" in args.parts:
-        run_sizes(args.data, args.seeds, args.alphas)
+        run_sizes(args.data, args.seeds, grid)
 
 
 if __name__ == "__main__":

@@ -109,6 +109,7 @@ from _common import (
     limit_threads,
     load_mnist,
     markdown_table,
+    median_time_ratio,
 )
 from bench_mlp import LassoNetMethod, STGMethod, TunedSTGMethod, build_methods
 from scipy.io import loadmat
@@ -359,12 +360,11 @@ def run(args, selectors, datasets):
 def summarize(df, name):
     part = df[df.dataset == name]
     ok = part[part["error"].isna()] if "error" in part else part
-    stg = ok[ok.method == STG_NAME].set_index("seed")["fit_s"]
+    stg = ok[ok.method == STG_NAME]
     out = []
     for method in dict.fromkeys(part.method):
         m = ok[ok.method == method]
         errors = part.error[part.method == method].dropna() if "error" in part else []
-        x_stg = [f / stg.loc[s] for f, s in zip(m.fit_s, m.seed, strict=True) if s in stg.index]
         notes = [n for n in m.note if n] + [e.split(" ")[0] for e in errors]
         note = "/".join(notes)
         out.append(
@@ -375,7 +375,7 @@ def summarize(df, name):
                 "acc_mean": m.acc.mean() if len(m) else np.nan,
                 "acc_min": m.acc.min() if len(m) else np.nan,
                 "fit_s": m.fit_s.median() if m.fit_s.notna().any() else np.nan,
-                "x_STG": float(np.median(x_stg)) if x_stg else np.nan,
+                "x_STG": median_time_ratio(m, stg, ["seed"]),
                 "note": note,
             }
         )

@@ -11,6 +11,7 @@ from .groups import feature_groups
 from .linear_model import L0Classifier, L0Regressor
 from .neural_network import L0MLPClassifier, L0MLPRegressor
 from .path import PriceSchedule
+from .stability import StabilitySelection
 from .training import TrainingDivergedError
 from .utils import AllFeaturesPrunedWarning
 
@@ -28,6 +29,7 @@ __all__ = [
     "L0RegressorCV",
     "L0Selector",
     "PriceSchedule",
+    "StabilitySelection",
     "TrainingDivergedError",
     "__version__",
     "feature_groups",

@@ -14,6 +14,7 @@ from __future__ import annotations
 import copy
 import numbers
 from functools import partial
+from types import SimpleNamespace
 
 import numpy as np
 import scipy.sparse as sp
@@ -230,21 +231,15 @@ class _L0LinearCV(PlainSettings, LinearOutputsMixin, DocLinkMixin, BaseEstimator
             The fitted estimator.
         """
         X, y, sample_weight = validate_fit_data(self, X, y, sample_weight)
-        plain = self._plain()
-        sample_weight = plain._weigh_samples(y, sample_weight, incremental=False)
-        features = resolve_groups(self, X.shape[1])
         folds = list(check_cv(self.cv, y, classifier=is_classifier(self)).split(X, y))
-        full = plain._prepare_target(y, sample_weight)  # first: its errors (one class) come first
-        fold_w = _fold_weights(folds, sample_weight)
-        targets = self._fold_targets(plain, y, fold_w, full)
-        device = resolve_device(self.device)
-        stats = [column_stats(X, w, center=self.fit_intercept, device=device) for w in fold_w.T]
-        alphas = self._alpha_grid(X, stats[-1], full, sample_weight, features)
-        work = X.shape[0] * (X.shape[1] + 1) * full.n_outputs * alphas.size * fold_w.shape[1]
-        with limited_threads(threads_for(self.n_threads, work)):
-            stack, history = self._train_grid(
-                plain, X, alphas, fold_w, full, targets, stats, features
-            )
+        rows = np.zeros((X.shape[0], len(folds)), dtype=bool)
+        for f, (train_rows, _) in enumerate(folds):
+            rows[train_rows, f] = True
+        grid = self._train_on_rows(X, y, sample_weight, rows)
+        plain, stack, history = grid.plain, grid.stack, grid.history
+        fold_w, targets, stats, features = grid.fold_w, grid.targets, grid.stats, grid.features
+        alphas = grid.alphas
+        with limited_threads(grid.threads):
             members = self._members(plain, stack, X, fold_w, targets, stats, features)
             score = self._fold_scorer(plain, X, y, folds, fold_w, targets, stats)
             scores = np.array([[score(m, f) for f, m in enumerate(row[:-1])] for row in members])
@@ -274,6 +269,55 @@ class _L0LinearCV(PlainSettings, LinearOutputsMixin, DocLinkMixin, BaseEstimator
             self.support_, f"The chosen alpha={self.alpha_:.4g}", "Extend alphas to smaller values."
         )
         return self
+
+    def _train_on_rows(
+        self, X, y, sample_weight, rows: np.ndarray, *, top_of_every_column: bool = False
+    ) -> SimpleNamespace:
+        """Train one model per (alpha, column of ``rows``) and one per alpha on all rows.
+
+        ``rows`` is a boolean ``(n_samples, n_columns)`` matrix: column ``c``
+        holds the training rows of the models of column ``c`` (a fold's, or a
+        resample's). X and y are validated. Returns the plain estimator, the
+        groups, the encoded target (``full``) and each column's (``targets``),
+        the columns' sample weights (``fold_w``, all rows last), their column
+        statistics, the alphas, the trained stack, its history and the thread
+        count the work calls for. With ``top_of_every_column``, an automatic
+        grid starts at the largest ``alpha_max`` of the columns' rows (where
+        every column's models close every gate), not at all rows'.
+        """
+        plain = self._plain()
+        sample_weight = plain._weigh_samples(y, sample_weight, incremental=False)
+        features = resolve_groups(self, X.shape[1])
+        full = plain._prepare_target(y, sample_weight)  # first: its errors (one class) come first
+        fold_w = _column_weights(rows, sample_weight)
+        targets = self._fold_targets(plain, y, fold_w, full)
+        device = resolve_device(self.device)
+        stats = [column_stats(X, w, center=self.fit_intercept, device=device) for w in fold_w.T]
+        alphas = self._alpha_grid(X, stats[-1], full, sample_weight, features)
+        if top_of_every_column and isinstance(self.alphas, numbers.Integral):
+            tops = [
+                self._alpha_max(X, stats[c], targets[c], fold_w[:, c], features)
+                for c in range(rows.shape[1])
+            ]
+            alphas *= max(max(tops), alphas[0]) / alphas[0]
+        work = X.shape[0] * (X.shape[1] + 1) * full.n_outputs * alphas.size * fold_w.shape[1]
+        threads = threads_for(self.n_threads, work)
+        with limited_threads(threads):
+            stack, history = self._train_grid(
+                plain, X, alphas, fold_w, full, targets, stats, features
+            )
+        return SimpleNamespace(
+            plain=plain,
+            features=features,
+            full=full,
+            targets=targets,
+            fold_w=fold_w,
+            stats=stats,
+            alphas=alphas,
+            stack=stack,
+            history=history,
+            threads=threads,
+        )
 
     def _alpha_grid(self, X, x_std, full, sample_weight, features) -> np.ndarray:
         """The alphas, largest first: ``alphas`` as given, or a log grid below alpha_max."""
@@ -438,22 +482,20 @@ class _L0LinearCV(PlainSettings, LinearOutputsMixin, DocLinkMixin, BaseEstimator
         return tags
 
 
-def _fold_weights(folds, sample_weight: np.ndarray) -> np.ndarray:
-    """Sample weights of each fold's training rows (zero elsewhere), then of all rows.
+def _column_weights(rows: np.ndarray, sample_weight: np.ndarray) -> np.ndarray:
+    """Sample weights of each column's training rows (zero elsewhere), then of all rows.
 
-    Shape ``(n_samples, n_folds + 1)``, each column of mean 1 (the loss is a
-    mean over rows).
+    ``rows``: boolean ``(n_samples, n_columns)``. Returns shape
+    ``(n_samples, n_columns + 1)``, each column of mean 1 (the loss is a mean
+    over rows).
     """
-    rows = np.zeros((len(sample_weight), len(folds) + 1))
-    for f, (train_rows, _) in enumerate(folds):
-        rows[train_rows, f] = 1.0
-    rows[:, -1] = 1.0
+    rows = np.column_stack([rows, np.ones(len(sample_weight), dtype=bool)])
     fold_w = sample_weight[:, None] * rows
     empty = np.flatnonzero(~(fold_w.sum(axis=0) > 0))
     if empty.size:
         raise ValueError(
-            f"sample_weight is zero on every training row of fold(s) {empty.tolist()}; "
-            "give those rows positive weights or use other folds (cv)."
+            f"sample_weight is zero on every training row of fold(s) or resample(s) "
+            f"{empty.tolist()}; give those rows positive weights or split the rows otherwise."
         )
     return fold_w / fold_w.mean(axis=0)
 

@@ -29,6 +29,7 @@ from sklearn_l0 import (
     L0Regressor,
     L0RegressorCV,
     L0Selector,
+    StabilitySelection,
 )
 
 _SMALL = dict(max_iter=10, n_iter_no_change=5, device="cpu", random_state=0)
@@ -75,6 +76,7 @@ CHECKED = [
     L0Selector(L0Regressor(device="cpu")),
     L0MLPRegressorCV(alphas=3, cv=2, device="cpu"),
     L0MLPClassifierCV(alphas=3, cv=2, device="cpu"),
+    StabilitySelection(L0Regressor(max_iter=300, device="cpu"), alphas=5, n_resamples=6),
 ]
 """Every public estimator, for ``parametrize_with_checks`` (defaults; shorter CV grids),
 and two with feature groups."""

@@ -367,7 +367,9 @@ class _L0LinearCV(PlainSettings, LinearOutputsMixin, DocLinkMixin, BaseEstimator
         )
         return stack, history
 
-    def _members(self, plain, stack, X, fold_w, targets, stats, features) -> np.ndarray:
+    def _members(
+        self, plain, stack, X, fold_w, targets, stats, features, polish_until=None
+    ) -> np.ndarray:
         """The trained (alpha, fold) models, their supports polished as the plain fit's are.
 
         With ``refit`` (and a target the search handles), the plain estimator
@@ -376,23 +378,30 @@ class _L0LinearCV(PlainSettings, LinearOutputsMixin, DocLinkMixin, BaseEstimator
         :func:`~sklearn_l0.search.polish_support`); each member does the same
         on its training rows, so that the grid compares, at each size, the
         best subset found. Members with the same support on the same rows
-        share one search.
+        share one search. ``polish_until(row)`` is called with each alpha's
+        members, largest alpha first, once they are polished: when it returns
+        True, the members of the smaller alphas are left as trained.
         """
         members = np.empty(stack.batch_shape, dtype=object)
         polished = {}
-        for index in np.ndindex(stack.batch_shape):
-            member = members[index] = stack.member(index)
-            f = index[1]
-            n_rows = int(np.count_nonzero(fold_w[:, f]))
-            search = plain._support_search(None, targets[f], member, features.n_candidates, n_rows)
-            if search is None:
-                continue
-            key = (f, member.gate.is_open().cpu().numpy().tobytes())
-            if key not in polished:
-                polish_support(member, X, stats[f], targets[f], fold_w[:, f], **search)
-                polished[key] = member.gate.log_alpha.detach().clone()
-            with torch.no_grad():
-                member.gate.log_alpha.copy_(polished[key])
+        polishing = True
+        for a in range(stack.batch_shape[0]):
+            for f in range(stack.batch_shape[1]):
+                member = members[a, f] = stack.member((a, f))
+                n_rows = int(np.count_nonzero(fold_w[:, f]))
+                search = polishing and plain._support_search(
+                    None, targets[f], member, features.n_candidates, n_rows
+                )
+                if not search:
+                    continue
+                key = (f, member.gate.is_open().cpu().numpy().tobytes())
+                if key not in polished:
+                    polish_support(member, X, stats[f], targets[f], fold_w[:, f], **search)
+                    polished[key] = member.gate.log_alpha.detach().clone()
+                with torch.no_grad():
+                    member.gate.log_alpha.copy_(polished[key])
+            if polish_until is not None and polishing:
+                polishing = not polish_until(members[a])
         return members
 
     def _best_size(self, plain, members, best, X, fold_w, targets, stats, features, score):

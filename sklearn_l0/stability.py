@@ -168,8 +168,10 @@ class StabilitySelection(SelectorMixin, MetaEstimatorMixin, DocLinkMixin, BaseEs
     The estimator is fitted on ``n_resamples`` subsamples of the rows at every
     price of ``alphas``; a feature's selection frequency at a price is the
     share of subsamples whose model keeps it (``stability_scores_``). The
-    selected features are those whose highest frequency over the prices used
-    reaches ``threshold_``. With ``pfer``, the threshold and the prices used
+    selected features are those that a share ``threshold_`` of the
+    subsamples keep at some price used (``max_stability_``: a subsample's
+    selection is the union of its supports over those prices, the selection
+    procedure the bounds are stated for). With ``pfer``, the threshold and the prices used
     are chosen so that the expected number of false positives among the
     selected features is at most ``pfer`` (see :func:`pfer_bound` for what
     the bound assumes): the prices run from the largest down to the last one
@@ -180,8 +182,11 @@ class StabilitySelection(SelectorMixin, MetaEstimatorMixin, DocLinkMixin, BaseEs
     The linear models train all (price, subsample) models as one computation;
     the networks walk one price path per subsample (``n_jobs`` in parallel),
     or, when the estimator has ``n_features_to_select``, make one count fit
-    per subsample (then ``alphas_`` is ``[nan]``). Supports are the models'
-    gates, before the swap search of ``refit``.
+    per subsample (then ``alphas_`` is ``[nan]``). The linear models' supports
+    are polished by the swap search of ``refit`` as their fits' are, at the
+    prices a bound can use (below the price where ``q`` passes what ``pfer``
+    allows at the given threshold, or at :data:`AUTO_THRESHOLD_CAP`, supports
+    are the gates as trained).
 
     Parameters
     ----------
@@ -230,8 +235,12 @@ class StabilitySelection(SelectorMixin, MetaEstimatorMixin, DocLinkMixin, BaseEs
         The prices, largest first.
     stability_scores_ : ndarray of shape (n_alphas, n_features_in_)
         Share of subsamples whose model keeps each feature, at each price.
+    union_scores_ : ndarray of shape (n_alphas, n_features_in_)
+        Share of subsamples that keep each feature at some price down to each
+        alpha (at least the highest of ``stability_scores_`` over those prices).
     max_stability_ : ndarray of shape (n_features_in_,)
-        Highest frequency of each feature over the prices used.
+        Share of subsamples that keep each feature at some price used:
+        ``union_scores_[n_alphas_used_ - 1]``.
     q_path_ : ndarray of shape (n_alphas,)
         Average number of features one subsample keeps at some price down to
         each alpha: the ``q`` of the bounds when the prices used stop there.
@@ -365,6 +374,7 @@ class StabilitySelection(SelectorMixin, MetaEstimatorMixin, DocLinkMixin, BaseEs
         self.alphas_ = alphas
         self.stability_scores_ = selected.mean(axis=1)
         union = np.logical_or.accumulate(selected, axis=0)
+        self.union_scores_ = union.mean(axis=1)
         self.q_path_ = union.sum(axis=2).mean(axis=1)
         self._choose()
         return self
@@ -436,7 +446,25 @@ class StabilitySelection(SelectorMixin, MetaEstimatorMixin, DocLinkMixin, BaseEs
             return np.full(1, np.nan), np.stack(supports, axis=1)
         if isinstance(runner, _L0LinearCV):
             grid = runner._train_on_rows(X, y, sample_weight, rows, top_of_every_column=True)
-            return grid.alphas, grid.stack.open_mask().cpu().numpy()[:, :-1]
+            q_stop = self._largest_usable_q(X.shape[1])
+            union = np.zeros((rows.shape[1], X.shape[1]), dtype=bool)
+
+            def polish_until(row):  # past the prices any bound can use, polishing is wasted
+                union[:] |= [m.gate.is_open().cpu().numpy() for m in row[:-1]]
+                return union.sum(axis=1).mean() > q_stop
+
+            members = runner._members(
+                grid.plain,
+                grid.stack,
+                X,
+                grid.fold_w,
+                grid.targets,
+                grid.stats,
+                grid.features,
+                polish_until,
+            )
+            supports = [[m.gate.is_open().cpu().numpy() for m in row[:-1]] for row in members]
+            return grid.alphas, np.array(supports, dtype=bool)
         if isinstance(runner, (L0MLPRegressorCV, L0MLPClassifierCV)):
             plain = runner._plain()
             alphas = runner._alpha_grid(plain, y, sample_weight)
@@ -453,10 +481,30 @@ class StabilitySelection(SelectorMixin, MetaEstimatorMixin, DocLinkMixin, BaseEs
         )
         return alphas, np.stack(paths, axis=1)
 
+    def _largest_usable_q(self, n_features: int) -> float:
+        """The largest ``q`` at which the threshold (the given one, or the cap) meets ``pfer``.
+
+        Infinite where every price is used (a threshold and no ``pfer``).
+        """
+        if self.pfer is None and self.threshold is not None:
+            return math.inf
+        pfer = 1.0 if self.pfer is None else self.pfer
+        threshold = AUTO_THRESHOLD_CAP if self.threshold is None else self.threshold
+        n_pairs = self.n_resamples // 2 if self.complementary_pairs else None
+        low, high = 0.0, float(n_features)  # the bound grows with q: bisect
+        for _ in range(60):
+            mid = (low + high) / 2
+            low, high = (
+                (mid, high)
+                if pfer_bound(mid, n_features, threshold, n_pairs) <= pfer
+                else (low, mid)
+            )
+        return low
+
     def _choose(self) -> None:
         """Set the prices used, the threshold, the bound and the support.
 
-        From ``stability_scores_`` and ``q_path_`` and the parameters alone:
+        From ``union_scores_`` and ``q_path_`` and the parameters alone:
         another ``threshold`` or ``pfer`` needs no new fits.
         """
         q = self.q_path_
@@ -487,12 +535,11 @@ class StabilitySelection(SelectorMixin, MetaEstimatorMixin, DocLinkMixin, BaseEs
             cap = AUTO_THRESHOLD_CAP if need[0] <= AUTO_THRESHOLD_CAP else 1.0
             last = int(np.flatnonzero(need <= cap)[-1])
             threshold = float(need[last])
-        scores = self.stability_scores_[: last + 1]
         self.n_alphas_used_ = last + 1
         self.q_ = float(q[last])
         self.threshold_ = threshold
         self.pfer_bound_ = float(bound(last, threshold))
-        self.max_stability_ = scores.max(axis=0)
+        self.max_stability_ = self.union_scores_[last]
         self.support_ = self.max_stability_ >= threshold - 1e-12
 
     def _unmet(self, q0, n_features, n_pairs, threshold, pfer=None) -> str:

@@ -159,7 +159,7 @@ def summarize(frame: pd.DataFrame) -> pd.DataFrame:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=20)
-    parser.add_argument("--nonlinear-seeds", type=int, default=10)
+    parser.add_argument("--nonlinear-seeds", type=int, default=5)
     parser.add_argument("--time-seeds", type=int, default=3)
     parser.add_argument("--families", default="all", help="comma-separated names, or all")
     parser.add_argument("--quick", action="store_true", help="2 seeds, a smoke run")
@@ -179,11 +179,15 @@ def main() -> None:
             X, y, coef = make_sparse_regression(n, p, rho=rho, random_state=seed)
             runs += one_setting(family, X, y, coef != 0, seed, seed < args.time_seeds, False)
             print(f"{family} seed {seed} done", flush=True)
+            if args.out:  # after every seed: a long run leaves what it measured
+                pd.DataFrame(runs).to_csv(args.out, index=False)
     if wanted is None or "nonlinear" in wanted:
         for seed in range(args.nonlinear_seeds):
             X, y, true = nonlinear(seed)
             runs += one_setting("nonlinear (MLP), n=300, p=30", X, y, true, seed, False, True)
             print(f"nonlinear seed {seed} done", flush=True)
+            if args.out:
+                pd.DataFrame(runs).to_csv(args.out, index=False)
     frame = pd.DataFrame(runs)
     if args.out:
         frame.to_csv(args.out, index=False)

@@ -65,13 +65,18 @@ print(f"kept {kept.size} genes: {kept.tolist()}")
 # %%
 # The stability path
 # ------------------
-# Each line is one gene's share of halves that keep it, against the price
-# (largest on the left). The shaded prices are those the bound allows; a gene
-# is kept when a share of at least the dashed threshold keeps it at some
-# shaded price.
-fig, ax = plt.subplots(figsize=(7, 4))
-plot_stability_path(selection, true_features=kept if true is None else true, ax=ax)
-ax.set_title("Prostate_GE: selection frequency of each gene")
+# Left: each line is one gene's share of the halves that keep it at some price
+# down to alpha (largest price on the left), what the selection reads. The
+# shaded prices are those the bound allows; a gene is kept when its line
+# reaches the dashed threshold inside them. Right: the classic stability path,
+# the share at each price alone (a gene a half keeps at one price and drops at
+# the next counts once on the left, at each price on the right).
+fig, axes = plt.subplots(1, 2, figsize=(11, 4), sharey=True)
+shown = kept if true is None else true
+plot_stability_path(selection, true_features=shown, ax=axes[0])
+plot_stability_path(selection, true_features=shown, ax=axes[1], scores="price")
+axes[0].set_title("kept at some price down to alpha")
+axes[1].set_title("kept at each price")
 fig.tight_layout()
 
 # %%

@@ -569,13 +569,21 @@ class StabilitySelection(SelectorMixin, MetaEstimatorMixin, DocLinkMixin, BaseEs
         return tags
 
 
-def plot_stability_path(selection: StabilitySelection, true_features=None, ax=None):
+def plot_stability_path(
+    selection: StabilitySelection, true_features=None, ax=None, *, scores="union"
+):
     """Plot each feature's selection frequency against the price.
 
     Parameters
     ----------
     selection : StabilitySelection
         A fitted selector (with a price grid, not count fits).
+    scores : {"union", "price"}, default="union"
+        ``"union"``: the share of halves that keep the feature at some price
+        down to each alpha (``union_scores_``): a feature is selected where
+        its line ends above the threshold in the shaded prices. ``"price"``:
+        the share at each price alone (``stability_scores_``), the classic
+        stability path.
     true_features : array-like of int or bool, default=None
         Features to draw in colour (for example the true support of
         simulated data); the others are grey.
@@ -591,7 +599,10 @@ def plot_stability_path(selection: StabilitySelection, true_features=None, ax=No
     check_is_fitted(selection)
     if ax is None:
         _, ax = plt.subplots()
-    scores = selection.stability_scores_
+    if scores not in ("union", "price"):
+        raise ValueError(f"scores must be 'union' or 'price'; got {scores!r}.")
+    union = scores == "union"
+    scores = selection.union_scores_ if union else selection.stability_scores_
     highlight = np.zeros(scores.shape[1], dtype=bool)
     if true_features is not None:
         highlight[np.asarray(true_features)] = True
@@ -605,7 +616,7 @@ def plot_stability_path(selection: StabilitySelection, true_features=None, ax=No
     ax.set_xscale("log")
     ax.invert_xaxis()
     ax.set_xlabel("alpha (price of a feature)")
-    ax.set_ylabel("selection frequency")
+    ax.set_ylabel("share of halves keeping it" + (" at some price >= alpha" if union else ""))
     ax.set_ylim(-0.02, 1.02)
     ax.legend(loc="lower right")
     return ax

@@ -223,3 +223,9 @@ def test_plot_stability_path(regression):
     ax = plot_stability_path(selection, true_features=np.flatnonzero(true))
     assert len(ax.lines) == 40 + 1  # one per feature, and the threshold
     assert ax.get_xscale() == "log"
+    first_grey = np.flatnonzero(~true)[0]  # grey lines first, in column order
+    np.testing.assert_array_equal(ax.lines[0].get_ydata(), selection.union_scores_[:, first_grey])
+    per_price = plot_stability_path(selection, scores="price")
+    np.testing.assert_array_equal(per_price.lines[0].get_ydata(), selection.stability_scores_[:, 0])
+    with pytest.raises(ValueError, match="scores must be"):
+        plot_stability_path(selection, scores="max")

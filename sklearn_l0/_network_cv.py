@@ -86,6 +86,26 @@ _FITTED_DOC = _MLP_ATTRS_DOC.replace(
 )
 
 
+def walk_supports(network, X, y, sample_weight, rising, **fit_params) -> np.ndarray:
+    """Fit ``network`` along the price path through ``rising``; its support at every price.
+
+    Shape ``(len(rising), n_features)``, largest price first; the prices past
+    the one where the path closed every gate get the empty support.
+    ``fit_params`` go to the network's ``_fit`` (``walk_only``, ``classes``).
+    """
+    supports = []
+    network._fit(
+        X,
+        y,
+        sample_weight,
+        stops=rising,
+        on_stop=lambda alpha, snapshot: supports.append(snapshot().support_),
+        **fit_params,
+    )
+    supports += [np.zeros(X.shape[1], dtype=bool)] * (rising.size - len(supports))
+    return np.stack(supports[::-1])
+
+
 class _NetworkCV(PlainSettings):
     """``fit`` of the network CV estimators (mixed in before the plain estimator)."""
 
@@ -158,22 +178,14 @@ class _NetworkCV(PlainSettings):
             held_out += held_out[-1:] * (alphas.size - len(held_out))  # past an empty support
             scores[:, f] = held_out[::-1]
         best = self._choose(scores)
-        supports = []
         final = plain.set_params(alpha=float(alphas[best]))
-        final._fit(
-            X,
-            y,
-            sample_weight,
-            stops=rising,
-            on_stop=lambda alpha, snapshot: supports.append(snapshot().support_),
-        )
-        supports += [np.zeros(X.shape[1], bool)] * (alphas.size - len(supports))
+        support_path = walk_supports(final, X, y, sample_weight, rising)
         params = final.get_params(deep=False)
         vars(self).update({k: v for k, v in vars(final).items() if k not in params})
         self.alpha_ = float(alphas[best])
         self.alphas_ = alphas
         self.score_path_ = scores
-        self.support_path_ = np.stack(supports[::-1])
+        self.support_path_ = support_path
         return self
 
     def _choose(self, scores: np.ndarray) -> int:

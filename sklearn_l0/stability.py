@@ -27,7 +27,7 @@ from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from ._cv import L0ClassifierCV, L0RegressorCV, _L0LinearCV, given_alphas
-from ._network_cv import L0MLPClassifierCV, L0MLPRegressorCV
+from ._network_cv import L0MLPClassifierCV, L0MLPRegressorCV, walk_supports
 from .data import validate_fit_data
 from .linear_model import L0Classifier, L0Regressor
 from .neural_network import L0MLPClassifier, L0MLPRegressor
@@ -123,18 +123,9 @@ def subsample_rows(
 
 def _network_path(plain, X, y, sample_weight, rows, rising, fit_params) -> np.ndarray:
     """Supports of one price path on ``rows`` at every price of ``rising`` (largest first)."""
-    supports = []
-    clone(plain).set_params(alpha=rising[-1])._fit(
-        X[rows],
-        y[rows],
-        sample_weight[rows],
-        stops=rising,
-        on_stop=lambda alpha, snapshot: supports.append(snapshot().support_),
-        walk_only=True,
-        **fit_params,
-    )
-    supports += [np.zeros(X.shape[1], dtype=bool)] * (rising.size - len(supports))
-    return np.stack(supports[::-1])
+    walker = clone(plain).set_params(alpha=rising[-1])
+    rows_only = (X[rows], y[rows], sample_weight[rows])
+    return walk_supports(walker, *rows_only, rising, walk_only=True, **fit_params)
 
 
 def _fitted_support(estimator) -> np.ndarray:

@@ -4,11 +4,11 @@ Implements *Learning Sparse Neural Networks through L0 Regularization*
 (Louizos, Welling & Kingma, ICLR 2018) with hard concrete gates in PyTorch.
 """
 
-from ._cv import L0ClassifierCV, L0RegressorCV
+from ._cv import L0ClassifierCV, L0CoxRegressorCV, L0PoissonRegressorCV, L0RegressorCV
 from ._network_cv import L0MLPClassifierCV, L0MLPRegressorCV
 from .feature_selection import L0Selector
 from .groups import feature_groups
-from .linear_model import L0Classifier, L0Regressor
+from .linear_model import L0Classifier, L0CoxRegressor, L0PoissonRegressor, L0Regressor
 from .neural_network import L0MLPClassifier, L0MLPRegressor
 from .path import PriceSchedule
 from .stability import StabilitySelection
@@ -21,10 +21,14 @@ __all__ = [
     "AllFeaturesPrunedWarning",
     "L0Classifier",
     "L0ClassifierCV",
+    "L0CoxRegressor",
+    "L0CoxRegressorCV",
     "L0MLPClassifier",
     "L0MLPClassifierCV",
     "L0MLPRegressor",
     "L0MLPRegressorCV",
+    "L0PoissonRegressor",
+    "L0PoissonRegressorCV",
     "L0Regressor",
     "L0RegressorCV",
     "L0Selector",

@@ -32,15 +32,28 @@ from sklearn.model_selection import check_cv
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.extmath import safe_sparse_dot
 
-from ._predict import LogitClassifierMixin, RegressorOutputMixin
+from ._predict import (
+    CoxOutputsMixin,
+    LogitClassifierMixin,
+    PoissonOutputsMixin,
+    RegressorOutputMixin,
+)
 from .data import Dataset, column_stats, to_device, validate_fit_data
 from .gates import BETA
 from .grid import GatedLinearStack
 from .groups import GROUP_ATTRS_DOC, GROUPS_DOC, FeatureGroups, resolve_groups
-from .linear_model import _TRAINING_PARAMS_DOC, L0Classifier, L0Regressor, LinearOutputsMixin
+from .linear_model import (
+    _TRAINING_PARAMS_DOC,
+    L0Classifier,
+    L0CoxRegressor,
+    L0PoissonRegressor,
+    L0Regressor,
+    LinearOutputsMixin,
+    _without,
+)
 from .refit import refit_on_support
 from .search import MAX_POLISHED, polish_support, resize_support
-from .targets import CLASS_WEIGHT_DOC
+from .targets import CLASS_WEIGHT_DOC, survival_arrays
 from .threads import limited_threads, threads_for
 from .training import Convergence, GridRetirement, train
 from .utils import DocLinkMixin, atomic_fit, resolve_device, seed_from, warn_if_all_pruned
@@ -292,7 +305,7 @@ class _L0LinearCV(PlainSettings, LinearOutputsMixin, DocLinkMixin, BaseEstimator
         fold_w = _column_weights(rows, sample_weight)
         targets = self._fold_targets(plain, y, fold_w, full)
         device = resolve_device(self.device)
-        stats = [column_stats(X, w, center=self.fit_intercept, device=device) for w in fold_w.T]
+        stats = [column_stats(X, w, center=plain._center_X, device=device) for w in fold_w.T]
         alphas = self._alpha_grid(X, stats[-1], full, sample_weight, features)
         if top_of_every_column and isinstance(self.alphas, numbers.Integral):
             tops = [
@@ -461,9 +474,13 @@ class _L0LinearCV(PlainSettings, LinearOutputsMixin, DocLinkMixin, BaseEstimator
                 refits[key] = self._member_model(
                     member, X[train_rows], targets[f], stats[f], train_rows, w / w.mean()
                 )
-            return scorer(refits[key], X[test_rows], y[test_rows])
+            return self._held_out_score(refits[key], scorer, X, y, train_rows, test_rows)
 
         return score
+
+    def _held_out_score(self, model, scorer, X, y, train_rows, test_rows) -> float:
+        """The score of ``model``, fitted on ``train_rows``, on its held-out rows."""
+        return scorer(model, X[test_rows], y[test_rows])
 
     def _member_model(
         self, member, X_train, target, x_std, train_rows, weights, history=None, features=None
@@ -672,4 +689,199 @@ class L0ClassifierCV(LogitClassifierMixin, ClassifierMixin, _L0LinearCV):
         return entropy / float(np.min(cost[cost > 0], initial=1.0))
 
 
-__all__ = ["L0ClassifierCV", "L0RegressorCV"]
+class L0PoissonRegressorCV(PoissonOutputsMixin, RegressorMixin, _L0LinearCV):
+    __doc__ = f"""L0-regularized Poisson regression with alpha chosen by cross-validation.
+
+    The :class:`L0PoissonRegressor` of every (alpha, fold) trains in one
+    computation, as in :class:`L0RegressorCV`; each is scored on its held-out
+    fold by ``score`` (the fraction of Poisson deviance explained, D^2) unless
+    ``scoring`` says otherwise. An automatic grid starts at twice the largest
+    score-test gain of one feature over the intercept-only model.
+
+    Parameters
+    ----------{_CV_PARAMS_DOC}{_TRAINING_PARAMS_DOC}
+    Attributes
+    ----------
+    coef_ : ndarray of shape (n_features_in_,)
+        Coefficients of the log expected count of the final model.
+    intercept_ : float
+        Intercept of the final model.
+{_CV_ATTRS_DOC}
+    See Also
+    --------
+    L0PoissonRegressor : One fit at a given alpha.
+    """
+
+    _plain_class = L0PoissonRegressor
+    _multi_output = False
+
+    def _plain(self):
+        return super()._plain().set_params(alpha=0.0)  # each member's price is the grid's
+
+    def _fold_targets(self, plain, y, fold_weights, full):
+        return [plain._prepare_target(y, w) for w in fold_weights.T]
+
+    def _alpha_max(self, X, x_std, full, sample_weight, features):
+        """Twice the largest score-test gain of one feature (or group) over the mean model.
+
+        At the intercept-only fit (rate ``m``) adding a standardized feature
+        lowers the mean negative log-likelihood by about ``U^2 / (2 m)``,
+        ``U`` the weighted mean of the feature times ``y - m``.
+        """
+        mean = float(np.exp(full.y[0, 1]))
+        residual = sample_weight * (full.y[:, 0] - mean)
+        score = _standardized_dot(X, x_std, residual)
+        gain = np.square(score) / (2.0 * mean)
+        return 2.0 * float(np.max(_per_unit_cost(gain, features), initial=0.0))
+
+
+class L0CoxRegressorCV(CoxOutputsMixin, _L0LinearCV):
+    __doc__ = f"""L0-regularized Cox regression with alpha chosen by cross-validation.
+
+    The :class:`L0CoxRegressor` of every (alpha, fold) trains in one
+    computation, as in :class:`L0RegressorCV` (a fold is a column of row
+    weights: the partial likelihood of its models sees only its rows at
+    risk). An automatic grid
+    starts at twice the largest score-test gain of one feature over the null
+    model. With ``scoring=None`` the folds are scored by the cross-validated
+    partial log-likelihood (Verweij & van Houwelingen, 1993; glmnet's
+    default for Cox), not by ``score``: the concordance index only ranks, and
+    favours models with features that order a few more pairs. ``y`` as for
+    :class:`L0CoxRegressor`.
+
+    Parameters
+    ----------{_CV_PARAMS_DOC}\
+    ties : {{"breslow", "efron"}}, default="breslow"
+        How tied event times share the risk set (see :class:`L0CoxRegressor`).
+{_without(_TRAINING_PARAMS_DOC, "fit_intercept", "batch_size")}
+    Attributes
+    ----------
+    coef_ : ndarray of shape (n_features_in_,)
+        Log hazard ratios of the final model.
+    offset_ : float
+        The mean risk score of the training rows, which ``predict`` subtracts.
+{_CV_ATTRS_DOC}
+    See Also
+    --------
+    L0CoxRegressor : One fit at a given alpha.
+    sksurv.linear_model.CoxnetSurvivalAnalysis : The elastic-net analogue.
+    """
+
+    _plain_class = L0CoxRegressor
+    fit_intercept = False  # not parameters, as for L0CoxRegressor
+    batch_size = "auto"
+
+    def __init__(
+        self,
+        *,
+        alphas=20,
+        eps: float = 1e-3,
+        cv=5,
+        scoring=None,
+        groups=None,
+        penalty_factor=None,
+        ties: str = "breslow",
+        weight_decay: float = 1e-3,
+        refit: bool = True,
+        max_iter: int = 1000,
+        tol: float = 1e-4,
+        n_iter_no_change: int = 50,
+        learning_rate: float = 0.05,
+        temperature: float = BETA,
+        device="auto",
+        random_state=None,
+        verbose: int = 0,
+        n_threads: int | None = None,
+    ) -> None:
+        self.alphas = alphas
+        self.eps = eps
+        self.cv = cv
+        self.scoring = scoring
+        self.groups = groups
+        self.penalty_factor = penalty_factor
+        self.ties = ties
+        self.weight_decay = weight_decay
+        self.refit = refit
+        self.max_iter = max_iter
+        self.tol = tol
+        self.n_iter_no_change = n_iter_no_change
+        self.learning_rate = learning_rate
+        self.temperature = temperature
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+        self.n_threads = n_threads
+
+    def fit(self, X, y, sample_weight=None):
+        """Fit every (alpha, fold) model together, choose alpha, keep its all-data fit.
+
+        Parameters
+        ----------
+        X : {{array-like, sparse matrix}} of shape (n_samples, n_features)
+            Training data.
+        y : structured array, array of shape (n_samples, 2), or of shape (n_samples,)
+            Survival times and events, as for :class:`L0CoxRegressor`.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights of the samples (used in training, not in scoring).
+
+        Returns
+        -------
+        self : L0CoxRegressorCV
+            The fitted estimator.
+        """
+        return super().fit(X, np.column_stack(survival_arrays(y)), sample_weight)
+
+    def _plain(self):
+        return super()._plain().set_params(alpha=0.0)  # each member's price is the grid's
+
+    def _fold_targets(self, plain, y, fold_weights, full):
+        return [full] * fold_weights.shape[1]  # the same times; a fold is its weights
+
+    def _held_out_score(self, model, scorer, X, y, train_rows, test_rows) -> float:
+        """With ``scoring=None``, the fold's cross-validated partial log-likelihood.
+
+        Verweij & van Houwelingen's (1993) contribution of the held-out rows,
+        ``l(beta) - l_train(beta)``: the log partial likelihood of the model
+        fitted without them on all the rows, less that on its training rows,
+        per held-out row (glmnet's ``type.measure="deviance"`` for Cox, up to
+        sign and scale). Unlike the concordance index, it rewards calibrated
+        risk scores, not only their order, so it does not prefer larger models
+        that order a few more pairs.
+        """
+        if self.scoring is not None:
+            return super()._held_out_score(model, scorer, X, y, train_rows, test_rows)
+        target = model._prepare_target(y, None)
+        risk = torch.as_tensor(model.predict(X), dtype=torch.float64)[:, None]
+        codes = torch.as_tensor(target.y, dtype=torch.float64)
+        ones = torch.ones(len(risk), dtype=torch.float64)
+        everyone = float(target.loss_fn(risk, codes, ones)) * len(risk)
+        rows = torch.as_tensor(train_rows)
+        trained = float(target.loss_fn(risk[rows], codes[rows], ones[rows])) * len(rows)
+        return (trained - everyone) / len(test_rows)
+
+    def _alpha_max(self, X, x_std, full, sample_weight, features):
+        """Twice the largest score-test gain of one feature (or group) over the null model.
+
+        At zero coefficients adding a standardized feature lowers the mean
+        negative log partial likelihood by about ``U^2 / (2 I)``: ``U`` its
+        weighted mean with the martingale residuals, ``I`` the weighted share
+        of events (a standardized feature's information, up to its variance
+        within the risk sets).
+        """
+        w = torch.as_tensor(sample_weight, dtype=torch.float64)
+        eta = torch.zeros(len(w), 1, dtype=torch.float64, requires_grad=True)
+        y = torch.as_tensor(full.y, dtype=torch.float64)
+        (grad,) = torch.autograd.grad(full.loss_fn(eta, y, w), eta)
+        score = _standardized_dot(X, x_std, -len(w) * grad[:, 0].numpy())
+        information = float(np.sum(sample_weight * full.y[:, 1])) / len(w)
+        gain = np.square(score) / (2.0 * max(information, 1e-12))
+        return 2.0 * float(np.max(_per_unit_cost(gain, features), initial=0.0))
+
+
+def _standardized_dot(X, x_std, residual: np.ndarray) -> np.ndarray:
+    """``mean_i x_ij residual_i`` for every column of X standardized by ``x_std`` (sparse too)."""
+    dot = safe_sparse_dot(X.T, residual, dense_output=True) - x_std.mean * residual.sum()
+    return dot / (x_std.scale * X.shape[0])
+
+
+__all__ = ["L0ClassifierCV", "L0CoxRegressorCV", "L0PoissonRegressorCV", "L0RegressorCV"]

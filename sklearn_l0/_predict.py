@@ -11,10 +11,14 @@ from __future__ import annotations
 
 import numpy as np
 from scipy.special import expit, log_expit, log_softmax, softmax
+from sklearn.metrics import mean_poisson_deviance
 from sklearn.utils import gen_batches
 from sklearn.utils.extmath import safe_sparse_dot
 from sklearn.utils.metaestimators import available_if
+from sklearn.utils.validation import check_is_fitted, validate_data
 
+from .metrics import concordance_index
+from .targets import survival_arrays
 from .threads import limited_threads, threads_for
 
 ACTIVATIONS = {
@@ -213,3 +217,103 @@ class LogitClassifierMixin:
         if scores.ndim == 1:
             return np.column_stack([log_expit(-scores), log_expit(scores)])
         return log_softmax(scores, axis=1)
+
+
+class PoissonOutputsMixin:
+    """``predict`` (expected counts) and ``score`` (deviance explained) of a Poisson model."""
+
+    def predict(self, X):
+        """Expected counts (or rates) ``exp(X @ coef_ + intercept_)``.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+            Predicted means.
+        """
+        return np.exp(self._outputs(X)[:, 0])
+
+    def score(self, X, y, sample_weight=None):
+        """D^2, the fraction of the Poisson deviance explained (as ``PoissonRegressor``'s).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Samples.
+        y : array-like of shape (n_samples,)
+            True counts.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the samples.
+
+        Returns
+        -------
+        score : float
+            1 for a perfect fit, 0 for the mean's, negative for worse.
+        """
+        y = np.asarray(y, dtype=np.float64)
+        w = np.ones(len(y)) if sample_weight is None else np.asarray(sample_weight, float)
+        deviance = mean_poisson_deviance(y, self.predict(X), sample_weight=w)
+        mean = np.average(y, weights=w)
+        null = mean_poisson_deviance(y, np.full(len(y), mean), sample_weight=w) if mean > 0 else 0
+        if not null > 0:  # a constant y: as r2_score, 1 if fitted exactly, else 0
+            return 1.0 if deviance <= 1e-12 else 0.0
+        return float(1.0 - deviance / null)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.positive_only = True
+        return tags
+
+
+class CoxOutputsMixin:
+    """``predict`` (risk scores) and ``score`` (concordance index) of a Cox model."""
+
+    def predict(self, X):
+        """Risk scores ``X @ coef_ - offset_`` (log relative hazards; higher: earlier events).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        risk : ndarray of shape (n_samples,)
+            Risk scores.
+        """
+        check_is_fitted(self)
+        X = validate_data(self, X, accept_sparse=("csr", "csc"), reset=False)
+        coef = [self.coef_[:, None]]
+        shift = np.full(1, -self.offset_)
+        return mlp_forward(X, coef, [shift], "identity", n_threads=self.n_threads)[:, 0]
+
+    def score(self, X, y, sample_weight=None):
+        """Harrell's concordance index of the risk scores (as scikit-survival's models).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Samples.
+        y : structured array, array of shape (n_samples, 2), or of shape (n_samples,)
+            True survival times and events (as in ``fit``).
+        sample_weight : array-like of shape (n_samples,), default=None
+            Ignored (Harrell's index is unweighted); accepted for the API.
+
+        Returns
+        -------
+        score : float
+            The share of comparable pairs whose risk scores are in the order of
+            their times (0.5 for random scores).
+        """
+        time, event = survival_arrays(y)
+        return concordance_index(time, event, self.predict(X))
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.required = True
+        tags.target_tags.positive_only = True
+        return tags

@@ -12,21 +12,34 @@ import numbers
 import numpy as np
 import torch
 from sklearn.base import ClassifierMixin, MultiOutputMixin, RegressorMixin, _fit_context
-from sklearn.utils._param_validation import Interval
+from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._base import L0BaseEstimator
-from ._predict import LogitClassifierMixin, RegressorOutputMixin, mlp_forward
+from ._predict import (
+    CoxOutputsMixin,
+    LogitClassifierMixin,
+    PoissonOutputsMixin,
+    RegressorOutputMixin,
+    mlp_forward,
+)
 from .data import Standardization
 from .gates import BETA
 from .groups import GROUP_ATTRS_DOC, GROUPS_DOC
 from .nn.layers import L0Linear
 from .search import MAX_POLISHED, searchable, swaps_keep_penalty
-from .targets import CLASS_WEIGHT_DOC, ClassWeightMixin, encode_labels, regression_target
+from .targets import (
+    CLASS_WEIGHT_DOC,
+    ClassWeightMixin,
+    count_target,
+    encode_labels,
+    regression_target,
+    survival_arrays,
+    survival_target,
+)
 from .threads import N_THREADS_DOC
 
-_SELECTION_PARAMS_DOC = (
-    """
+_ALPHA_DOC = """
     alpha : float or {"aic", "bic", "ebic"}, default=0.01
         Strength of the L0 penalty (the paper's lambda): the price of keeping
         one feature, in units of the data loss. For :class:`L0Regressor` the
@@ -53,6 +66,9 @@ _SELECTION_PARAMS_DOC = (
         try swaps only, on a support of at most 50 features whose gates all
         have the same price (no ``penalty_factor`` or cost that differs): the
         same count at a lower loss lowers the training objective itself.
+"""
+
+_COUNT_DOC = """\
     n_features_to_select : int, float or None, default=None
         If set, train to keep exactly this many features (a float in (0, 1)
         is a fraction of the features): the L0 strength becomes a Lagrange
@@ -63,8 +79,8 @@ _SELECTION_PARAMS_DOC = (
         features in and out while that lowers the loss). ``alpha`` is then only the multiplier's
         starting value.
 """
-    + GROUPS_DOC
-)
+
+_SELECTION_PARAMS_DOC = _ALPHA_DOC + _COUNT_DOC + GROUPS_DOC
 
 _TRAINING_PARAMS_DOC = (
     """\
@@ -488,4 +504,306 @@ class L0Classifier(ClassWeightMixin, LogitClassifierMixin, ClassifierMixin, _L0L
         return encode_labels(y, type(self).__name__, classes)
 
 
-__all__ = ["L0Classifier", "L0Regressor"]
+_GLM_ALPHA_DOC = """
+    alpha : float or {"aic", "bic", "ebic"}, default="ebic"
+        Strength of the L0 penalty: the price of keeping one feature, in
+        units of the mean negative log-likelihood per row (Poisson: per count
+        row; Cox: the partial likelihood divided by the number of rows). A
+        criterion prices each coefficient at ``c / (2 n)``, with ``c`` = 2
+        (``"aic"``), ``log n`` (``"bic"``) or ``log n + 2 log p``
+        (``"ebic"``, the default: this loss has no standard scale, so a fixed
+        number means different things on different data); choose a numeric
+        alpha by cross-validation (the ``CV`` estimator). With ``refit=True``
+        the support is then polished by single moves on the exact objective,
+        as :class:`L0Regressor`'s.
+"""
+
+
+def _without(doc: str, *names: str) -> str:
+    """A numpydoc parameter block without the entries of ``names``."""
+    kept, skipping = [], False
+    for line in doc.splitlines(keepends=True):
+        if line.startswith("    ") and not line.startswith("     "):
+            skipping = line.strip().split(" : ")[0] in names
+        if not skipping:
+            kept.append(line)
+    return "".join(kept)
+
+
+class L0PoissonRegressor(PoissonOutputsMixin, RegressorMixin, _L0LinearModel):
+    __doc__ = f"""Poisson regression (log link) with L0-regularized feature selection.
+
+    The expected count is ``exp(X @ coef_ + intercept_)``; each feature has
+    one hard concrete gate. ``y`` holds non-negative counts, or rates with
+    the exposures as ``sample_weight`` (as for
+    :class:`sklearn.linear_model.PoissonRegressor`: fit ``y / exposure`` with
+    ``sample_weight=exposure``).
+
+    Parameters
+    ----------{_GLM_ALPHA_DOC}{_COUNT_DOC}{GROUPS_DOC}{_TRAINING_PARAMS_DOC}\
+    warm_start : bool, default=False
+        Start from the gates and coefficients of the previous fit.
+
+    Attributes
+    ----------
+    coef_ : ndarray of shape (n_features_in_,)
+        Coefficients of the log expected count, in the units of X.
+    intercept_ : float
+        Intercept of the log expected count.
+{_COMMON_ATTRS_DOC}
+    See Also
+    --------
+    L0PoissonRegressorCV : alpha chosen by cross-validation.
+    sklearn.linear_model.PoissonRegressor : The L2-penalized analogue.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_l0 import L0PoissonRegressor
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.randn(500, 20)
+    >>> y = rng.poisson(np.exp(0.5 + 0.6 * X[:, 2] - 0.4 * X[:, 7]))
+    >>> reg = L0PoissonRegressor(random_state=0).fit(X, y)
+    >>> np.flatnonzero(reg.support_)
+    array([2, 7])
+    >>> reg.coef_[[2, 7]].round(1)
+    array([ 0.6, -0.4])
+    """
+
+    _multi_output = False
+
+    def __init__(
+        self,
+        alpha: float | str = "ebic",
+        *,
+        n_features_to_select: int | float | None = None,
+        groups=None,
+        penalty_factor=None,
+        weight_decay: float = 1e-3,
+        fit_intercept: bool = True,
+        refit: bool = True,
+        max_iter: int = 1000,
+        tol: float = 1e-4,
+        n_iter_no_change: int = 50,
+        learning_rate: float = 0.05,
+        batch_size: int | str = "auto",
+        temperature: float = BETA,
+        device="auto",
+        random_state=None,
+        verbose: int = 0,
+        warm_start: bool = False,
+        n_threads: int | None = None,
+    ) -> None:
+        super().__init__(
+            alpha,
+            n_features_to_select=n_features_to_select,
+            groups=groups,
+            penalty_factor=penalty_factor,
+            weight_decay=weight_decay,
+            fit_intercept=fit_intercept,
+            refit=refit,
+            max_iter=max_iter,
+            tol=tol,
+            n_iter_no_change=n_iter_no_change,
+            learning_rate=learning_rate,
+            batch_size=batch_size,
+            temperature=temperature,
+            device=device,
+            random_state=random_state,
+            verbose=verbose,
+            warm_start=warm_start,
+            n_threads=n_threads,
+        )
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None):
+        """Fit the model.
+
+        Parameters
+        ----------
+        X : {{array-like, sparse matrix}} of shape (n_samples, n_features)
+            Training data. Sparse matrices (CSR/CSC) are scaled, never densified.
+        y : array-like of shape (n_samples,)
+            Non-negative counts (or rates, with exposures as ``sample_weight``).
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights of the samples (exposures, for rates).
+
+        Returns
+        -------
+        self : L0PoissonRegressor
+            The fitted estimator.
+        """
+        return self._fit(X, y, sample_weight)
+
+    def partial_fit(self, X, y, sample_weight=None):
+        """Train one more epoch on a chunk of data (for streams or data out of memory).
+
+        The first call fixes the standardization of X and the offset of the
+        log rate from its chunk; every call continues the same training run.
+        Coefficients are not refitted (``refit`` applies to ``fit`` only).
+
+        Parameters
+        ----------
+        X : {{array-like, sparse matrix}} of shape (n_samples, n_features)
+            A chunk of training data.
+        y : array-like of shape (n_samples,)
+            Its counts.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights of the samples.
+
+        Returns
+        -------
+        self : L0PoissonRegressor
+            The updated estimator.
+        """
+        return self._fit(X, y, sample_weight, incremental=True)
+
+    def _params_per_feature(self, n_outputs):
+        return 1.0
+
+    def _prepare_target(self, y, sample_weight, like=None, classes=None):
+        return count_target(y, sample_weight, None if like is None else float(like.y_std.mean[0]))
+
+
+class L0CoxRegressor(CoxOutputsMixin, _L0LinearModel):
+    __doc__ = f"""Cox proportional hazards regression with L0-regularized feature selection.
+
+    The hazard of a row is ``h0(t) exp(X @ coef_)``; the coefficients
+    maximise the partial likelihood (Breslow's handling of tied times, or
+    Efron's) less the L0 price of the features kept, each feature having
+    one hard concrete gate. There is no intercept (the baseline hazard
+    absorbs it). ``y`` follows scikit-survival: a structured array of
+    (event, time) (``sksurv.util.Surv.from_arrays``), a two-column array of
+    (time, event), or 1-D times when every event is observed. ``predict``
+    gives risk scores and ``score`` Harrell's concordance index, so
+    ``GridSearchCV`` and ``cross_val_score`` work as with scikit-survival's
+    models. Training is full batch (a row's partial likelihood involves
+    every row at risk), and there is no ``partial_fit``: a chunk's risk sets
+    are not the data's.
+
+    Parameters
+    ----------{_GLM_ALPHA_DOC}{_COUNT_DOC}{GROUPS_DOC}\
+    ties : {{"breslow", "efron"}}, default="breslow"
+        How tied event times share the risk set: Breslow's approximation
+        (every tied event sees the whole risk set), or Efron's (closer to
+        the exact likelihood when many times are tied).
+{_without(_TRAINING_PARAMS_DOC, "fit_intercept", "batch_size")}\
+    warm_start : bool, default=False
+        Start from the gates and coefficients of the previous fit.
+
+    Attributes
+    ----------
+    coef_ : ndarray of shape (n_features_in_,)
+        Log hazard ratios per unit of each feature.
+    offset_ : float
+        The mean risk score ``X @ coef_`` of the training rows, which
+        ``predict`` subtracts (risk scores relative to an average row).
+{_COMMON_ATTRS_DOC}
+    See Also
+    --------
+    L0CoxRegressorCV : alpha chosen by cross-validation.
+    sksurv.linear_model.CoxnetSurvivalAnalysis : The elastic-net analogue.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_l0 import L0CoxRegressor
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.randn(1000, 20)
+    >>> time = rng.exponential(np.exp(-(0.8 * X[:, 3] - 0.6 * X[:, 11])))
+    >>> censor = rng.exponential(2.0, size=1000)
+    >>> y = np.column_stack([np.minimum(time, censor), time <= censor])
+    >>> cox = L0CoxRegressor(random_state=0).fit(X, y)
+    >>> np.flatnonzero(cox.support_)
+    array([ 3, 11])
+    >>> cox.coef_[[3, 11]].round(1)
+    array([ 0.8, -0.6])
+    """
+
+    _partial_fit_available = False
+    _multi_output = True  # y is (time, event)
+    _parameter_constraints: dict = {
+        **_L0LinearModel._parameter_constraints,
+        "ties": [StrOptions({"breslow", "efron"})],
+    }
+    fit_intercept = False  # not parameters: the baseline hazard absorbs an intercept,
+    batch_size = "auto"  # and risk sets need every row
+
+    def __init__(
+        self,
+        alpha: float | str = "ebic",
+        *,
+        n_features_to_select: int | float | None = None,
+        groups=None,
+        penalty_factor=None,
+        ties: str = "breslow",
+        weight_decay: float = 1e-3,
+        refit: bool = True,
+        max_iter: int = 1000,
+        tol: float = 1e-4,
+        n_iter_no_change: int = 50,
+        learning_rate: float = 0.05,
+        temperature: float = BETA,
+        device="auto",
+        random_state=None,
+        verbose: int = 0,
+        warm_start: bool = False,
+        n_threads: int | None = None,
+    ) -> None:
+        self.alpha = alpha
+        self.n_features_to_select = n_features_to_select
+        self.groups = groups
+        self.penalty_factor = penalty_factor
+        self.ties = ties
+        self.weight_decay = weight_decay
+        self.refit = refit
+        self.max_iter = max_iter
+        self.tol = tol
+        self.n_iter_no_change = n_iter_no_change
+        self.learning_rate = learning_rate
+        self.temperature = temperature
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+        self.warm_start = warm_start
+        self.n_threads = n_threads
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None):
+        """Fit the model.
+
+        Parameters
+        ----------
+        X : {{array-like, sparse matrix}} of shape (n_samples, n_features)
+            Training data. Sparse matrices (CSR/CSC) are scaled, never densified.
+        y : structured array, array of shape (n_samples, 2), or of shape (n_samples,)
+            Survival times and events: (event, time) records, (time, event)
+            columns, or times alone (every event observed).
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights of the samples (case weights of the partial
+            likelihood).
+
+        Returns
+        -------
+        self : L0CoxRegressor
+            The fitted estimator.
+        """
+        return self._fit(X, np.column_stack(survival_arrays(y)), sample_weight)
+
+    @property
+    def _center_X(self) -> bool:
+        return True  # a shift of every risk score changes nothing: centering is free
+
+    def _params_per_feature(self, n_outputs):
+        return 1.0
+
+    def _prepare_target(self, y, sample_weight, like=None, classes=None):
+        return survival_target(y[:, 0], y[:, 1], efron=self.ties == "efron")
+
+    def _export(self, module, x_std, target, refitted) -> None:
+        self.support_ = (module.gate.deterministic() > 0).cpu().numpy()
+        coef, intercept = linear_coef(module, x_std, refitted)
+        self.coef_, self.offset_ = coef[0], -float(intercept[0])
+
+
+__all__ = ["L0Classifier", "L0CoxRegressor", "L0PoissonRegressor", "L0Regressor"]

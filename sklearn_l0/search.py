@@ -23,6 +23,7 @@ from sklearn.utils.extmath import safe_sparse_dot
 
 from .data import Standardization
 from .gates import LOG_ALPHA_RANGE
+from .losses import cox_nll, cox_nll_efron, poisson_nll
 from .nn.layers import L0Linear
 from .targets import Target
 
@@ -106,16 +107,21 @@ class _Logistic(_LeastSquares):
         self.ones = self.ops.array(np.ones((self.n, 1))) if intercept else None
         self.intercept = intercept
 
-    def fit(self, Z):
+    def _design(self, Z):
+        """``(A, ridge, beta, damping)``: the columns with the intercept's, the ridge on
+        each coefficient (none on the intercept), zero coefficients, the Hessian's ridge."""
         ops = self.ops
         A = ops.hstack([Z, self.ones]) if self.intercept else Z
-        y, w = self.y[:, 0], self.w
         ridge = np.full(A.shape[1], self.l2)
         if self.intercept:
             ridge[-1] = 0.0
         ridge = ops.array(ridge)
-        beta = 0.0 * ridge
-        damping = ops.diag(ridge) + 1e-10 * ops.eye(len(ridge))
+        return A, ridge, 0.0 * ridge, ops.diag(ridge) + 1e-10 * ops.eye(len(ridge))
+
+    def fit(self, Z):
+        ops = self.ops
+        A, ridge, beta, damping = self._design(Z)
+        y, w = self.y[:, 0], self.w
         for _ in range(self.NEWTON_STEPS if A.shape[1] else 0):
             p = ops.sigmoid(A @ beta)
             grad = A.T @ (w * (p - y)) / self.n + ridge * beta
@@ -127,6 +133,155 @@ class _Logistic(_LeastSquares):
         logit = A @ beta
         loss = (w * (-y * ops.log_sigmoid(logit) - (1 - y) * ops.log_sigmoid(-logit))).mean()
         return float(loss), (y - ops.sigmoid(logit))[:, None]
+
+
+class _Poisson(_Logistic):
+    """Poisson fits (log link, with the target's offset) on standardized columns, by Newton.
+
+    Minimises the refit's objective, the mean Poisson negative log-likelihood
+    plus ``l2 / 2 ||w||^2`` (no penalty on the intercept); the "residual" is
+    ``y - mu``, whose correlation with a column is the score test of adding it.
+    """
+
+    NEWTON_STEPS = 50
+
+    def __init__(self, X, x_std, y, w, l2: float, device, standardized, intercept: bool):
+        y = np.asarray(y, dtype=np.float64)
+        super().__init__(X, x_std, y[:, 0], w, l2, device, standardized, intercept)
+        self.offset = self.ops.array(y[:, 1])
+
+    def fit(self, Z):
+        ops = self.ops
+        A, ridge, beta, damping = self._design(Z)
+        y, w = self.y[:, 0], self.w
+
+        def objective(beta):
+            eta = A @ beta + self.offset
+            return float((w * (ops.exp(eta) - y * eta)).mean() + 0.5 * (ridge * beta**2).sum())
+
+        value = objective(beta)
+        for _ in range(self.NEWTON_STEPS if A.shape[1] else 0):
+            mu = ops.exp(A @ beta + self.offset)
+            grad = A.T @ (w * (mu - y)) / self.n + ridge * beta
+            hess = A.T @ ((w * mu)[:, None] * A) / self.n + damping
+            step = ops.solve(hess, grad)
+            for _ in range(30):  # halve the step while it does not lower the objective
+                trial = objective(beta - step)
+                if trial <= value:
+                    break
+                step = 0.5 * step
+            else:
+                break
+            beta, value = beta - step, trial
+            if float(abs(step).max()) < 1e-9:
+                break
+        mu = ops.exp(A @ beta + self.offset)
+        loss = (w * (mu - y * ops.log(mu))).mean()
+        return float(loss), (y - mu)[:, None]
+
+
+class _Cox(_LeastSquares):
+    """Cox fits on standardized columns by Newton's method on the partial likelihood.
+
+    Minimises the training loss itself (:func:`~sklearn_l0.losses.cox_nll`)
+    plus ``l2 / 2 ||w||^2`` (numpy on the CPU, torch elsewhere, as the other
+    fits). For Breslow's ties the loss, its gradient and its Hessian come in
+    closed form from running sums over the rows sorted by time once
+    (:meth:`_breslow`); for Efron's the loss and its gradient come from
+    automatic differentiation of the training loss, the step from Breslow's
+    Hessian, halved until the objective falls. The "residual" is the
+    martingale residual (minus the gradient of the loss in each row's risk
+    score, over its weight): its correlation with a column is the score test
+    of adding it. Rows of zero weight (another fold's) are left out.
+    """
+
+    NEWTON_STEPS = 50
+
+    def __init__(self, X, x_std, y, w, l2: float, device, standardized, loss_fn):
+        super().__init__(X, x_std, np.zeros(len(w)), w, l2, device, standardized)
+        y, w = np.asarray(y, dtype=np.float64), np.asarray(w, dtype=np.float64)
+        rows = np.flatnonzero(w > 0)
+        self.order = rows[np.argsort(-y[rows, 0], kind="stable")]
+        code = y[self.order, 0]
+        starts = np.flatnonzero(np.r_[True, code[1:] != code[:-1]])
+        counts = np.diff(np.r_[starts, len(code)])
+        self.tied = len(starts) < len(code)  # without ties, no gathers to tie groups
+        self.tie = np.repeat(np.arange(len(starts)), counts)
+        self.ends, self.starts = starts + counts - 1, starts
+        self.w_sorted = self.ops.array(w[self.order])
+        self.a = self.ops.array(w[self.order] * y[self.order, 1] / self.n)  # event weight / n
+        self.y_sorted = torch.as_tensor(y[self.order], device=device)
+        self.loss_fn = loss_fn
+        self.efron = loss_fn is cox_nll_efron
+
+    def _at_tie_end(self, running):
+        """Running sums read at the end of each row's tie group (the whole group is at risk)."""
+        return running[self.ends][self.tie] if self.tied else running
+
+    def _breslow(self, A, beta):
+        """``(loss, gradient, Hessian, residual)`` of Breslow's loss; ``A``'s rows sorted.
+
+        With ``S_k`` the weighted moments of the risk set and ``a_i = w_i d_i / n``:
+        loss ``-sum_i a_i (eta_i - log S0_i)``, gradient ``-sum_i a_i (x_i - S1_i /
+        S0_i)``, Hessian ``sum_i a_i (S2_i / S0_i - S1_i S1_i^T / S0_i^2)``; the
+        ``S2`` part is summed row by row as ``A^T diag(e b) A``, ``b_j`` the sum of
+        ``a_i / S0_i`` over the events whose risk set holds row ``j``.
+        """
+        ops, a = self.ops, self.a
+        eta = A @ beta
+        top = eta.max() if len(eta) else 0.0
+        rel = ops.exp(eta - top)
+        e = self.w_sorted * rel
+        s0 = ops.floor(self._at_tie_end(ops.cumsum(e)))
+        loss = -(a * (eta - top - ops.log(s0))).sum()
+        s1 = self._at_tie_end(ops.cumsum(e[:, None] * A))
+        q = a / s0
+        b = q.sum() - ops.cumsum(q) + q  # the sum of q over the rows from each on
+        if self.tied:
+            b = b[self.starts][self.tie]
+        grad = s1.T @ q - A.T @ a
+        hess = A.T @ ((e * b)[:, None] * A) - s1.T @ ((q / s0)[:, None] * s1)
+        residual = self.n * (a / ops.floor(self.w_sorted) - rel * b)
+        return float(loss), grad, hess, residual
+
+    def _efron(self, A, beta):
+        """The same four for Efron's ties: autograd of the loss, Breslow's Hessian."""
+        At = torch.as_tensor(A, device=self.y_sorted.device)
+        bt = torch.as_tensor(beta, device=At.device).requires_grad_(True)
+        eta = At @ bt
+        w = torch.as_tensor(self.w_sorted, device=At.device)
+        loss = self.loss_fn(eta[:, None], self.y_sorted, w) * (len(self.order) / self.n)
+        grad, deta = torch.autograd.grad(loss, (bt, eta))
+        residual = -self.n * deta / w.clamp_min(1e-300)
+        if self.ops.np:
+            grad, residual = grad.cpu().numpy(), residual.cpu().numpy()
+        return float(loss.detach()), grad, self._breslow(A, beta)[2], residual
+
+    def fit(self, Z):
+        ops, l2 = self.ops, self.l2
+        A = Z[self.order] if self.ops.np else Z[torch.as_tensor(self.order, device=Z.device)]
+        evaluate = self._efron if self.efron else self._breslow
+        beta = ops.array(np.zeros(A.shape[1]))
+        loss, grad, hess, residual = evaluate(A, beta)
+        value = loss
+        eye = ops.eye(A.shape[1])
+        for _ in range(self.NEWTON_STEPS if A.shape[1] else 0):
+            step = ops.solve(hess + (l2 + 1e-10) * eye, grad + l2 * beta)
+            for _ in range(30):  # halve the step while it does not lower the objective
+                trial = evaluate(A, beta - step)
+                if trial[0] + 0.5 * l2 * float((beta - step) @ (beta - step)) <= value:
+                    break
+                step = 0.5 * step
+            else:
+                break
+            beta = beta - step
+            loss, grad, hess, residual = trial
+            value = loss + 0.5 * l2 * float(beta @ beta)
+            if float(abs(step).max()) < 1e-9:
+                break
+        full = ops.array(np.zeros(self.n))
+        full[self.order if ops.np else torch.as_tensor(self.order, device=full.device)] = residual
+        return loss, full[:, None]
 
 
 class _Ops:
@@ -152,6 +307,16 @@ class _Ops:
     def log(self, a):
         return np.log(a) if self.np else torch.log(a)
 
+    def exp(self, a):
+        return np.exp(a) if self.np else torch.exp(a)
+
+    def cumsum(self, a):
+        return np.cumsum(a, axis=0) if self.np else torch.cumsum(a, dim=0)
+
+    def floor(self, a, tiny: float = 1e-300):
+        """``a`` raised to ``tiny`` where smaller (a divisor that may be zero)."""
+        return np.maximum(a, tiny) if self.np else a.clamp_min(tiny)
+
     def sigmoid(self, a):
         return expit(a) if self.np else torch.sigmoid(a)
 
@@ -170,7 +335,7 @@ class _Ops:
 
 
 def searchable(target: Target) -> bool:
-    """Whether :func:`polish_support` can search for this target: regression or binary."""
+    """Whether :func:`polish_support` can search for this target: all but multinomial."""
     return target.classes is None or len(target.classes) == 2
 
 
@@ -259,7 +424,12 @@ def resize_support(layer: L0Linear, X, x_std, target: Target, w, size: int) -> N
 def _setup(layer: L0Linear, X, x_std, target: Target, w, standardized=None):
     """The exact problem of ``layer``'s supports, each gate's columns, costs and fixed gates."""
     problem = (X, x_std, target.y, w, layer.l2, layer.weight.device, standardized)
-    if target.classes is None:
+    loss = target.loss_fn
+    if loss is poisson_nll:
+        problem = _Poisson(*problem, intercept=layer.bias is not None)
+    elif loss is cox_nll or loss is cox_nll_efron:
+        problem = _Cox(*problem, loss_fn=target.loss_fn)
+    elif target.classes is None:
         problem = _LeastSquares(*problem)
     else:
         problem = _Logistic(*problem, intercept=layer.bias is not None)

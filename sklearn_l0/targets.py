@@ -13,6 +13,7 @@ import numbers
 from dataclasses import dataclass
 
 import numpy as np
+from sklearn.utils import assert_all_finite
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.multiclass import check_classification_targets
@@ -20,10 +21,14 @@ from sklearn.utils.multiclass import check_classification_targets
 from .data import Standardization, weighted_mean_std
 from .losses import (
     LossFn,
+    NegativeLoss,
     ScoreFn,
     accuracy,
     binary_log_loss,
+    cox_nll,
+    cox_nll_efron,
     multinomial_log_loss,
+    poisson_nll,
     profiled_gaussian_nll,
     r2_score,
     squared_loss,
@@ -94,6 +99,108 @@ def regression_target(
     y_scaled = ((y2 - y_std.mean) / y_std.scale).astype(np.float32)
     loss = profiled_gaussian_nll if profiled else squared_loss
     return Target(y_scaled, y2.shape[1], loss, r2_score, y_std=y_std, y_1d=np.ndim(y) == 1)
+
+
+def count_target(y, sample_weight, log_base: float | None = None) -> Target:
+    """Counts (or rates, with the exposures as ``sample_weight``) for the Poisson loss.
+
+    ``y`` must be finite and non-negative, with a positive weighted mean.
+    The encoded ``y`` has two columns: the value and the log of the weighted
+    mean value, the offset of the linear predictor (so that a model with zero
+    weights starts at the intercept-only fit); ``log_base``: an earlier
+    target's offset to reuse (``partial_fit``). ``y_std.mean`` holds the offset.
+    """
+    y = np.asarray(y, dtype=np.float64).reshape(-1)
+    if np.any(y < 0):
+        raise ValueError(
+            f"y must be non-negative counts (or rates) for a Poisson model; got "
+            f"{int(np.sum(y < 0))} negative value(s), the smallest {y.min():.4g}."
+        )
+    if log_base is None:
+        mean = float(np.average(y, weights=sample_weight))
+        if not mean > 0:
+            raise ValueError(
+                "y is zero on every row (of positive weight): a Poisson model needs some "
+                "positive counts."
+            )
+        if not 1e-30 < mean < 1e30:
+            raise ValueError(
+                f"y's weighted mean is {mean:.3g}: rescale y (counts or rates this small or "
+                "this large lose their precision in the float32 training)."
+            )
+        log_base = float(np.log(mean))
+    encoded = np.column_stack([y, np.full(len(y), log_base)]).astype(np.float32)
+    std = Standardization(np.array([log_base]), np.ones(1))
+    return Target(encoded, 1, poisson_nll, NegativeLoss(poisson_nll), y_std=std, y_1d=True)
+
+
+def survival_arrays(y) -> tuple[np.ndarray, np.ndarray]:
+    """``(time, event)`` from survival targets in the forms scikit-survival and lifelines use.
+
+    ``y`` is a structured array with a boolean event field and a time field
+    (scikit-survival's ``Surv.from_arrays``; the event field is the one of
+    boolean dtype, else the first), a two-column array ``(time, event)``, or a
+    1-D array of times, all events observed. Times must be finite and
+    non-negative, events 0/1 or boolean, and at least one event observed.
+    """
+    if y is None:
+        raise ValueError(
+            "A survival model requires y to be passed, but the target y is None: give the "
+            "times and events."
+        )
+    if getattr(y, "dtype", None) is not None and y.dtype.names is not None:
+        if len(y.dtype.names) != 2:
+            raise ValueError(
+                f"a structured survival y needs two fields (event, time); got {y.dtype.names}."
+            )
+        kinds = [y.dtype[name].kind for name in y.dtype.names]
+        event_field = y.dtype.names[kinds.index("b") if "b" in kinds else 0]
+        time_field = next(name for name in y.dtype.names if name != event_field)
+        time, event = y[time_field], y[event_field]
+    else:
+        y = np.asarray(y)
+        if y.ndim == 1:
+            time, event = y, np.ones(len(y))
+        elif y.ndim == 2 and y.shape[1] == 2:
+            time, event = y[:, 0], y[:, 1]
+        else:
+            raise ValueError(
+                f"survival y must be a structured array (event, time), an array of shape "
+                f"(n_samples, 2) holding (time, event), or 1-D times; got shape {y.shape}."
+            )
+    if np.iscomplexobj(time) or np.iscomplexobj(event):
+        raise ValueError("Complex data not supported: survival times and events must be real.")
+    try:
+        time = np.asarray(time, dtype=np.float64)
+        event = np.asarray(event, dtype=np.float64)
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"survival times and events must be numbers: {err}") from None
+    assert_all_finite(time, input_name="y")
+    if np.any(time < 0):
+        raise ValueError(
+            f"survival times must be non-negative; got {int(np.sum(time < 0))} negative "
+            f"value(s), the smallest {time.min():.4g}."
+        )
+    if not np.all(np.isin(event, (0.0, 1.0))):
+        raise ValueError("the event indicator must be boolean or 0/1 (1: the event was observed).")
+    if len(event) and not event.any():
+        raise ValueError(
+            "no event is observed (every time is censored): the partial likelihood has no "
+            "information about the coefficients."
+        )
+    return time, event
+
+
+def survival_target(time, event, efron: bool) -> Target:
+    """Times and events for Cox's partial likelihood (Breslow's ties, or Efron's).
+
+    The encoded ``y`` has two columns: the time's rank among the distinct
+    times (exact in float32, and all the loss needs) and the event indicator.
+    """
+    code = np.unique(time, return_inverse=True)[1].reshape(-1)
+    encoded = np.column_stack([code, event]).astype(np.float32)
+    loss = cox_nll_efron if efron else cox_nll
+    return Target(encoded, 1, loss, NegativeLoss(loss), y_1d=True)
 
 
 CRITERIA = ("aic", "bic", "ebic")

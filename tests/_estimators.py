@@ -22,10 +22,14 @@ from sklearn.base import clone, is_classifier
 from sklearn_l0 import (
     L0Classifier,
     L0ClassifierCV,
+    L0CoxRegressor,
+    L0CoxRegressorCV,
     L0MLPClassifier,
     L0MLPClassifierCV,
     L0MLPRegressor,
     L0MLPRegressorCV,
+    L0PoissonRegressor,
+    L0PoissonRegressorCV,
     L0Regressor,
     L0RegressorCV,
     L0Selector,
@@ -44,6 +48,10 @@ ESTIMATORS = [
     L0ClassifierCV(alphas=3, cv=2, **_SMALL),
     L0MLPRegressorCV(alphas=3, cv=2, **_SMALL_MLP),
     L0MLPClassifierCV(alphas=3, cv=2, **_SMALL_MLP),
+    L0PoissonRegressor(**_SMALL),
+    L0CoxRegressor(**_SMALL),
+    L0PoissonRegressorCV(alphas=3, cv=2, **_SMALL),
+    L0CoxRegressorCV(alphas=3, cv=2, **_SMALL),
 ]
 """Unfitted instances with small settings (fits of ~10 epochs on a few dozen rows)."""
 
@@ -77,6 +85,10 @@ CHECKED = [
     L0MLPRegressorCV(alphas=3, cv=2, device="cpu"),
     L0MLPClassifierCV(alphas=3, cv=2, device="cpu"),
     StabilitySelection(L0Regressor(max_iter=300, device="cpu"), alphas=5, n_resamples=6),
+    L0PoissonRegressor(alpha=0.01, device="cpu"),  # the default "ebic" has no partial_fit
+    L0CoxRegressor(device="cpu"),
+    L0PoissonRegressorCV(alphas=4, cv=3, max_iter=300, device="cpu"),
+    L0CoxRegressorCV(alphas=4, cv=3, max_iter=300, device="cpu"),
 ]
 """Every public estimator, for ``parametrize_with_checks`` (defaults; shorter CV grids),
 and two with feature groups."""
@@ -125,7 +137,8 @@ def learning_rate_param(estimator) -> str:
 
 
 def make_target(estimator, X, seed: int = 0) -> np.ndarray:
-    """A target for ``X`` that ``estimator`` can learn: two balanced classes or a real value.
+    """A target for ``X`` that ``estimator`` can learn: two balanced classes, a real value,
+    counts (Poisson) or event times (Cox).
 
     Labels split the rows at the median of ``X[:, 0] + noise`` (both classes as soon as
     ``len(X) >= 2``); regression targets are ``X[:, 0] + noise``.
@@ -133,6 +146,10 @@ def make_target(estimator, X, seed: int = 0) -> np.ndarray:
     rng = np.random.RandomState(seed)
     X = np.asarray(X, dtype=np.float64)
     n = X.shape[0]
+    if isinstance(estimator, (L0PoissonRegressor, L0PoissonRegressorCV)):
+        return rng.poisson(np.exp(0.5 + X[:, 0])).astype(np.float64)
+    if isinstance(estimator, (L0CoxRegressor, L0CoxRegressorCV)):  # times, all observed
+        return rng.exponential(np.exp(-X[:, 0]))
     noisy = X[:, 0] + 0.5 * rng.randn(n)
     if is_classifier(estimator):
         y = np.zeros(n, dtype=np.int64)

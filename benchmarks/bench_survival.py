@@ -203,6 +203,12 @@ def run(dataset: str, X, y, true, seed: int, skip: set) -> list[dict]:
         except TimeoutError as err:
             rows.append(dict(dataset=dataset, seed=seed, method=method, status=f"timeout {err}"))
             continue
+        except Exception as err:  # a peer that fails on this split (e.g. lifelines' Newton)
+            if method.startswith("L0"):
+                raise
+            status = f"error {type(err).__name__}"
+            rows.append(dict(dataset=dataset, seed=seed, method=method, status=status))
+            continue
         seconds = time.perf_counter() - start
         support = np.asarray(model.coef_).reshape(-1) != 0
         row = dict(
@@ -238,9 +244,9 @@ def summarize(frame: pd.DataFrame) -> pd.DataFrame:
     if "f1" in ok:
         aggregations.update(f1=("f1", "mean"), f1_min=("f1", "min"))
     table = ok.groupby(["dataset", "method"], sort=False).agg(**aggregations).reset_index()
-    timeouts = frame[frame["status"] != "ok"].groupby(["dataset", "method"]).size()
-    table["timeouts"] = [
-        timeouts.get((d, m), 0) for d, m in zip(table.dataset, table.method, strict=True)
+    failed = frame[frame["status"] != "ok"].groupby(["dataset", "method"]).size()
+    table["timeouts_or_errors"] = [
+        failed.get((d, m), 0) for d, m in zip(table.dataset, table.method, strict=True)
     ]
     return table
 

@@ -5,6 +5,7 @@ ORDER = [
     "plot_regularization_path.py",
     "plot_groups.py",
     "plot_stability_selection.py",
+    "plot_survival.py",
     "plot_gate_probabilities.py",
     "plot_streaming.py",
     "plot_digits_mlp_selection.py",

@@ -178,7 +178,8 @@ def warn_if_all_pruned(support: np.ndarray, what: str, remedy: str) -> None:
     """Warn (:class:`AllFeaturesPrunedWarning`) when a fitted ``support`` keeps no feature."""
     if support.size and not support.any():
         warnings.warn(
-            f"{what} pruned every feature: the model predicts a constant (the intercept). {remedy}",
+            f"{what} pruned every feature: the model predicts a constant (the intercept, or "
+            f"a risk of 0 for a Cox model). {remedy}",
             AllFeaturesPrunedWarning,
             stacklevel=user_stacklevel(),
         )

@@ -48,12 +48,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import environment, limit_threads, markdown_table  # noqa: E402
 
 from sklearn_l0 import L0PoissonRegressor, L0PoissonRegressorCV  # noqa: E402
+from sklearn_l0.datasets import _features as toeplitz_features  # noqa: E402
+from sklearn_l0.datasets import support_f1  # noqa: E402
 
 
 def synthetic(seed: int, n: int, p: int, rho: float = 0.5, k: int = 10):
     rng = np.random.default_rng(seed)
-    cov = rho ** np.abs(np.subtract.outer(np.arange(p), np.arange(p)))
-    X = rng.standard_normal((n, p)) @ np.linalg.cholesky(cov).T
+    X = toeplitz_features(rng, n, p, rho)
     coef = np.zeros(p)
     true = rng.choice(p, k, replace=False)
     coef[true] = rng.choice([-1, 1], k) * rng.uniform(0.2, 0.5, k)
@@ -142,14 +143,13 @@ def run(dataset, X, y, w, true, seed) -> list[dict]:
         seconds = time.perf_counter() - start
         support = np.asarray(model.coef_).reshape(-1) != 0
         mu = np.clip(model.predict(X_test), 1e-12, None)
-        hits = int(np.sum(support & true))
         rows.append(
             dict(
                 dataset=dataset,
                 seed=seed,
                 method=method,
                 kept=int(support.sum()),
-                f1=2 * hits / (support.sum() + true.sum()),
+                f1=support_f1(support, true),
                 deviance=mean_poisson_deviance(y[test], mu, sample_weight=w[test]),
                 seconds=seconds,
             )

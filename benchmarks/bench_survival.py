@@ -45,6 +45,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import call_with_budget, environment, limit_threads, markdown_table  # noqa: E402
 
 from sklearn_l0 import L0CoxRegressor, L0CoxRegressorCV  # noqa: E402
+from sklearn_l0.datasets import _features as toeplitz_features  # noqa: E402
+from sklearn_l0.datasets import support_f1  # noqa: E402
 from sklearn_l0.metrics import concordance_index  # noqa: E402
 
 SETTINGS = [(200, 100), (500, 1000), (1000, 2000)]  # (n, p)
@@ -54,8 +56,7 @@ LIFELINES_BUDGET = 120.0  # seconds for lifelines' whole tuned fit (16 fits)
 def synthetic(seed: int, n: int, p: int, rho: float = 0.5, k: int = 10):
     """Toeplitz ``rho`` features, ``k`` log hazard ratios, Weibull times, ~30% censored."""
     rng = np.random.default_rng(seed)
-    cov = rho ** np.abs(np.subtract.outer(np.arange(p), np.arange(p)))
-    X = rng.standard_normal((n, p)) @ np.linalg.cholesky(cov).T
+    X = toeplitz_features(rng, n, p, rho)
     coef = np.zeros(p)
     true = rng.choice(p, k, replace=False)
     coef[true] = rng.choice([-1, 1], k) * rng.uniform(0.5, 1.0, k)
@@ -221,8 +222,7 @@ def run(dataset: str, X, y, true, seed: int, skip: set) -> list[dict]:
             seconds=seconds,
         )
         if true is not None:
-            hits = int(np.sum(support & true))
-            row["f1"] = 2 * hits / (support.sum() + true.sum())
+            row["f1"] = support_f1(support, true)
         rows.append(row)
     return rows
 

@@ -218,6 +218,12 @@ class _L0LinearCV(PlainSettings, LinearOutputsMixin, DocLinkMixin, BaseEstimator
         self.verbose = verbose
         self.n_threads = n_threads
 
+    def _plain(self):
+        """The plain estimator; a criterion as its default alpha becomes a price (any: each
+        member's price is the grid's), so that members are searched as at a given alpha."""
+        plain = super()._plain()
+        return plain.set_params(alpha=0.0) if isinstance(plain.alpha, str) else plain
+
     def _alpha_max(self, X, x_std, target, sample_weight, features) -> float:
         raise NotImplementedError  # pragma: no cover
 
@@ -715,9 +721,6 @@ class L0PoissonRegressorCV(PoissonOutputsMixin, RegressorMixin, _L0LinearCV):
     _plain_class = L0PoissonRegressor
     _multi_output = False
 
-    def _plain(self):
-        return super()._plain().set_params(alpha=0.0)  # each member's price is the grid's
-
     def _fold_targets(self, plain, y, fold_weights, full):
         return [plain._prepare_target(y, w) for w in fold_weights.T]
 
@@ -830,9 +833,6 @@ class L0CoxRegressorCV(CoxOutputsMixin, _L0LinearCV):
             The fitted estimator.
         """
         return super().fit(X, np.column_stack(survival_arrays(y)), sample_weight)
-
-    def _plain(self):
-        return super()._plain().set_params(alpha=0.0)  # each member's price is the grid's
 
     def _fold_targets(self, plain, y, fold_weights, full):
         return [full] * fold_weights.shape[1]  # the same times; a fold is its weights

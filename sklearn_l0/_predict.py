@@ -15,7 +15,6 @@ from sklearn.metrics import mean_poisson_deviance
 from sklearn.utils import gen_batches
 from sklearn.utils.extmath import safe_sparse_dot
 from sklearn.utils.metaestimators import available_if
-from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .metrics import concordance_index
 from .targets import survival_arrays
@@ -285,11 +284,10 @@ class CoxOutputsMixin:
         risk : ndarray of shape (n_samples,)
             Risk scores.
         """
-        check_is_fitted(self)
-        X = validate_data(self, X, accept_sparse=("csr", "csc"), reset=False)
-        coef = [self.coef_[:, None]]
-        shift = np.full(1, -self.offset_)
-        return mlp_forward(X, coef, [shift], "identity", n_threads=self.n_threads)[:, 0]
+        return self._outputs(X)[:, 0]
+
+    def _intercept(self):
+        return np.full(1, -self.offset_)
 
     def score(self, X, y, sample_weight=None):
         """Harrell's concordance index of the risk scores (as scikit-survival's models).

@@ -193,7 +193,11 @@ class LinearOutputsMixin:
         X = validate_data(self, X, accept_sparse=("csr", "csc"), reset=False)
         # By row chunks: no float64 copy of a float32 X (10M x 20 rows: 1.5 GB saved).
         coef = [np.atleast_2d(self.coef_).T]
-        return mlp_forward(X, coef, [self.intercept_], "identity", n_threads=self.n_threads)
+        return mlp_forward(X, coef, [self._intercept()], "identity", n_threads=self.n_threads)
+
+    def _intercept(self):
+        """What ``_outputs`` adds to ``X @ coef_.T`` (a Cox model: minus its ``offset_``)."""
+        return self.intercept_
 
     def _export(self, module: L0Linear, x_std: Standardization, target, refitted) -> None:
         """Set ``support_``, ``coef_``, ``intercept_`` (and the classes or the output shape)."""

@@ -250,8 +250,8 @@ class L0BaseEstimator(DocLinkMixin, BaseEstimator):
             target.n_outputs,
             generator,
             input_offset(X, x_std, device),
-            self._strength(X.shape[0], features.n_candidates),
-            self._feature_options(features, X.shape[0], device),
+            self._strength(X.shape[0], features.n_candidates, self._sample_size(target)),
+            self._feature_options(features, X.shape[0], device, self._sample_size(target)),
         ).to(device)
         warm = self._load_module_state(module, incremental, target.n_outputs)
         options = self._train_options(X.shape[0])
@@ -412,19 +412,24 @@ class L0BaseEstimator(DocLinkMixin, BaseEstimator):
             )
         return self._prepare_target(y, sample_weight, like=like), resumed["x_std"]
 
-    def _strength(self, n_samples: int, n_candidates: int):
+    def _sample_size(self, target: Target) -> float | None:
+        """The criteria's sample size, where it is not the number of rows (Cox: the events)."""
+        return None
+
+    def _strength(self, n_samples: int, n_candidates: int, sample_size: float | None = None):
         """``strength(m)``: the L0 strength of a gate that controls ``m`` parameters."""
-        price = criterion_price(self.alpha, n_samples, n_candidates)
+        price = criterion_price(self.alpha, n_samples, n_candidates, sample_size)
         if price is None:
             return lambda n_params: float(self.alpha)
         return lambda n_params: price * n_params
 
-    def _feature_options(self, features: FeatureGroups, n_samples: int, device) -> dict:
+    def _feature_options(
+        self, features: FeatureGroups, n_samples: int, device, sample_size: float | None = None
+    ) -> dict:
         """The structure of the feature gates: groups, always-open gates, relative costs."""
         options = features.gate_options(device)
-        costs = features.costs(
-            *(criterion_terms(self.alpha, n_samples, features.n_candidates) or (1.0, 0.0))
-        )
+        terms = criterion_terms(self.alpha, n_samples, features.n_candidates, sample_size)
+        costs = features.costs(*(terms or (1.0, 0.0)))
         if costs is not None:
             options["cost"] = torch.as_tensor(costs, dtype=DTYPE, device=device)
         return options

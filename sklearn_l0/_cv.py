@@ -43,6 +43,7 @@ from .gates import BETA
 from .grid import GatedLinearStack
 from .groups import GROUP_ATTRS_DOC, GROUPS_DOC, FeatureGroups, resolve_groups
 from .linear_model import (
+    _BASELINE_ATTRS_DOC,
     _TRAINING_PARAMS_DOC,
     L0Classifier,
     L0CoxRegressor,
@@ -74,8 +75,8 @@ _CV_PARAMS_DOC = (
     eps : float, default=1e-3
         Ratio of the smallest to the largest alpha of an automatic grid.
     cv : int, cross-validation generator or iterable, default=5
-        Folds, as in :func:`sklearn.model_selection.check_cv` (stratified for
-        the classifier).
+        Folds, as in :func:`sklearn.model_selection.check_cv` (stratified by
+        class for the classifier, by the event indicator for the Cox model).
     scoring : str, callable or None, default=None
         Validation score of each (alpha, fold) model, as in ``GridSearchCV``;
         None uses the estimator's ``score`` (R^2 or accuracy). The best alpha
@@ -250,7 +251,7 @@ class _L0LinearCV(PlainSettings, LinearOutputsMixin, DocLinkMixin, BaseEstimator
             The fitted estimator.
         """
         X, y, sample_weight = validate_fit_data(self, X, y, sample_weight)
-        folds = list(check_cv(self.cv, y, classifier=is_classifier(self)).split(X, y))
+        folds = self._folds(X, y)
         rows = np.zeros((X.shape[0], len(folds)), dtype=bool)
         for f, (train_rows, _) in enumerate(folds):
             rows[train_rows, f] = True
@@ -288,6 +289,10 @@ class _L0LinearCV(PlainSettings, LinearOutputsMixin, DocLinkMixin, BaseEstimator
             self.support_, f"The chosen alpha={self.alpha_:.4g}", "Extend alphas to smaller values."
         )
         return self
+
+    def _folds(self, X, y) -> list:
+        """The (train, test) rows of each fold, as ``check_cv`` splits them."""
+        return list(check_cv(self.cv, y, classifier=is_classifier(self)).split(X, y))
 
     def _train_on_rows(
         self, X, y, sample_weight, rows: np.ndarray, *, top_of_every_column: bool = False
@@ -763,7 +768,7 @@ class L0CoxRegressorCV(CoxOutputsMixin, _L0LinearCV):
         Log hazard ratios of the final model.
     offset_ : float
         The mean risk score of the training rows, which ``predict`` subtracts.
-{_CV_ATTRS_DOC}
+{_BASELINE_ATTRS_DOC}{_CV_ATTRS_DOC}
     See Also
     --------
     L0CoxRegressor : One fit at a given alpha.
@@ -832,7 +837,15 @@ class L0CoxRegressorCV(CoxOutputsMixin, _L0LinearCV):
         self : L0CoxRegressorCV
             The fitted estimator.
         """
-        return super().fit(X, np.column_stack(survival_arrays(y)), sample_weight)
+        time, event = survival_arrays(y)
+        super().fit(X, np.column_stack([time, event]), sample_weight)
+        self._fit_baseline(X, time, event, sample_weight)
+        return self
+
+    def _folds(self, X, y) -> list:
+        """Folds stratified by the event indicator (an integer ``cv``), as for a classifier."""
+        event = y[:, 1]
+        return list(check_cv(self.cv, event, classifier=True).split(X, event))
 
     def _fold_targets(self, plain, y, fold_weights, full):
         return [full] * fold_weights.shape[1]  # the same times; a fold is its weights

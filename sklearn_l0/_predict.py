@@ -9,12 +9,15 @@ bounds the BLAS threads of the products.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from scipy.special import expit, log_expit, log_softmax, softmax
 from sklearn.metrics import mean_poisson_deviance
 from sklearn.utils import gen_batches
 from sklearn.utils.extmath import safe_sparse_dot
 from sklearn.utils.metaestimators import available_if
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted
 
 from .metrics import concordance_index
 from .targets import survival_arrays
@@ -268,6 +271,31 @@ class PoissonOutputsMixin:
         return tags
 
 
+@dataclass(frozen=True, eq=False)
+class StepFunction:
+    """A right-continuous step function of time: ``y[i]`` on ``[x[i], x[i + 1])``.
+
+    ``before`` is its value before ``x[0]``; after ``x[-1]`` it keeps ``y[-1]``.
+    Call it on times: ``fn(t)``. A Cox model's survival and cumulative hazard
+    functions are of this kind (``x`` the training event times).
+    """
+
+    x: np.ndarray
+    y: np.ndarray
+    before: float
+
+    def __call__(self, t):
+        step = np.searchsorted(self.x, np.asarray(t, dtype=np.float64), side="right") - 1
+        return np.where(step < 0, self.before, self.y[np.maximum(step, 0)])
+
+
+def _step_functions(times: np.ndarray, values: np.ndarray, before: float) -> np.ndarray:
+    """An object array of one :class:`StepFunction` per row of ``values``."""
+    functions = np.empty(len(values), dtype=object)
+    functions[:] = [StepFunction(times, row, before) for row in values]
+    return functions
+
+
 class CoxOutputsMixin:
     """``predict`` (risk scores) and ``score`` (concordance index) of a Cox model."""
 
@@ -288,6 +316,71 @@ class CoxOutputsMixin:
 
     def _intercept(self):
         return np.full(1, -self.offset_)
+
+    def _fit_baseline(self, X, time, event, sample_weight) -> None:
+        """Breslow's cumulative baseline hazard at the distinct event times of the training rows.
+
+        ``H0(t) = sum over event times s <= t of d(s) / sum_{rows at risk at s} w exp(risk)``,
+        ``d(s)`` the weighted events at ``s``; the baseline is that of a row of
+        risk score 0 (``predict`` is centred by ``offset_``: an average row).
+        """
+        w = _check_sample_weight(sample_weight, time)
+        times, at = np.unique(time, return_inverse=True)
+        weighted_risk = np.bincount(at, w * np.exp(self.predict(X)), len(times))
+        at_risk = np.cumsum(weighted_risk[::-1])[::-1]
+        events = np.bincount(at, w * event, len(times))
+        observed = np.bincount(at, event, len(times)) > 0
+        self.unique_times_ = times[observed]
+        self.cum_baseline_hazard_ = np.cumsum(events[observed] / at_risk[observed])
+
+    def predict_cumulative_hazard_function(self, X, return_array: bool = False):
+        """Each row's cumulative hazard ``H0(t) exp(risk)``, from Breslow's baseline.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Samples.
+        return_array : bool, default=False
+            Return the values at ``unique_times_`` (the distinct event times
+            of the training rows) as an array, instead of step functions.
+
+        Returns
+        -------
+        cum_hazard : ndarray of :class:`StepFunction` of shape (n_samples,), or \
+ndarray of shape (n_samples, n_unique_times)
+            As scikit-survival's models: step functions of time (``fn(t)``;
+            0 before the first event time, the last value after the last),
+            or their values at ``unique_times_``.
+        """
+        check_is_fitted(self)
+        hazards = np.exp(self.predict(X))[:, None] * self.cum_baseline_hazard_
+        if return_array:
+            return hazards
+        return _step_functions(self.unique_times_, hazards, before=0.0)
+
+    def predict_survival_function(self, X, return_array: bool = False):
+        """Each row's survival function ``exp(-H0(t) exp(risk))``, from Breslow's baseline.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Samples.
+        return_array : bool, default=False
+            Return the values at ``unique_times_`` (the distinct event times
+            of the training rows) as an array, instead of step functions.
+
+        Returns
+        -------
+        survival : ndarray of :class:`StepFunction` of shape (n_samples,), or \
+ndarray of shape (n_samples, n_unique_times)
+            As scikit-survival's models: step functions of time (``fn(t)``;
+            1 before the first event time, the last value after the last),
+            or their values at ``unique_times_``.
+        """
+        survival = np.exp(-self.predict_cumulative_hazard_function(X, return_array=True))
+        if return_array:
+            return survival
+        return _step_functions(self.unique_times_, survival, before=1.0)
 
     def score(self, X, y, sample_weight=None):
         """Harrell's concordance index of the risk scores (as scikit-survival's models).

@@ -523,6 +523,16 @@ _GLM_ALPHA_DOC = """
 """
 
 
+_BASELINE_ATTRS_DOC = """\
+    unique_times_ : ndarray of shape (n_unique_times,)
+        The distinct event times of the training rows.
+    cum_baseline_hazard_ : ndarray of shape (n_unique_times,)
+        Breslow's cumulative baseline hazard at ``unique_times_`` (of a row
+        of risk score 0), from which ``predict_survival_function`` and
+        ``predict_cumulative_hazard_function`` scale each row's.
+"""
+
+
 def _without(doc: str, *names: str) -> str:
     """A numpydoc parameter block without the entries of ``names``."""
     kept, skipping = [], False
@@ -702,7 +712,7 @@ class L0CoxRegressor(CoxOutputsMixin, _L0LinearModel):
     offset_ : float
         The mean risk score ``X @ coef_`` of the training rows, which
         ``predict`` subtracts (risk scores relative to an average row).
-{_COMMON_ATTRS_DOC}
+{_BASELINE_ATTRS_DOC}{_COMMON_ATTRS_DOC}
     See Also
     --------
     L0CoxRegressorCV : alpha chosen by cross-validation.
@@ -792,7 +802,10 @@ class L0CoxRegressor(CoxOutputsMixin, _L0LinearModel):
         self : L0CoxRegressor
             The fitted estimator.
         """
-        return self._fit(X, np.column_stack(survival_arrays(y)), sample_weight)
+        time, event = survival_arrays(y)
+        self._fit(X, np.column_stack([time, event]), sample_weight)
+        self._fit_baseline(X, time, event, sample_weight)
+        return self
 
     @property
     def _center_X(self) -> bool:
@@ -803,6 +816,9 @@ class L0CoxRegressor(CoxOutputsMixin, _L0LinearModel):
 
     def _prepare_target(self, y, sample_weight, like=None, classes=None):
         return survival_target(y[:, 0], y[:, 1], efron=self.ties == "efron")
+
+    def _sample_size(self, target):
+        return float(np.count_nonzero(target.y[:, 1]))  # the events carry the information
 
     def _export(self, module, x_std, target, refitted) -> None:
         self.support_ = (module.gate.deterministic() > 0).cpu().numpy()

@@ -206,7 +206,9 @@ def survival_target(time, event, efron: bool) -> Target:
 CRITERIA = ("aic", "bic", "ebic")
 
 
-def criterion_price(alpha, n_samples: int, n_features: int) -> float | None:
+def criterion_price(
+    alpha, n_samples: int, n_features: int, sample_size: float | None = None
+) -> float | None:
     """L0 price of one parameter, in mean negative log-likelihood units, of a criterion.
 
     An information criterion ``-2 log L + c * k`` divided by ``2 n`` is the
@@ -217,22 +219,26 @@ def criterion_price(alpha, n_samples: int, n_features: int) -> float | None:
     the search over ``p`` candidate features). Returns None for a numeric
     ``alpha``. :func:`criterion_terms` gives the two parts of ``c``.
     """
-    terms = criterion_terms(alpha, n_samples, n_features)
+    terms = criterion_terms(alpha, n_samples, n_features, sample_size)
     return None if terms is None else sum(terms)
 
 
-def criterion_terms(alpha, n_samples: int, n_candidates: int) -> tuple[float, float] | None:
+def criterion_terms(
+    alpha, n_samples: int, n_candidates: int, sample_size: float | None = None
+) -> tuple[float, float] | None:
     """``(fit, search)``: the criterion's price per parameter, and per candidate chosen.
 
-    Both in mean negative log-likelihood units (divided by ``2 n``): ``fit`` is
-    ``2 / (2 n)`` (AIC) or ``log n / (2 n)`` (BIC, EBIC); ``search`` is
+    Both in mean negative log-likelihood units (divided by ``2 n``, ``n`` the
+    rows the loss averages over): ``fit`` is ``2 / (2 n)`` (AIC) or
+    ``log s / (2 n)`` (BIC, EBIC), ``s`` the ``sample_size`` (default ``n``;
+    a Cox model's number of events, Volinsky & Raftery, 2000); ``search`` is
     ``2 log p / (2 n)`` for the extended BIC over ``p`` candidates (features,
     or groups of them), 0 otherwise. None for a numeric ``alpha``.
     """
     if not isinstance(alpha, str):
         return None
     n = max(n_samples, 2)
-    fit = 2.0 if alpha == "aic" else float(np.log(n))
+    fit = 2.0 if alpha == "aic" else float(np.log(max(sample_size or n, 2)))
     search = 2.0 * float(np.log(max(n_candidates, 2))) if alpha == "ebic" else 0.0
     return fit / (2.0 * n), search / (2.0 * n)
 

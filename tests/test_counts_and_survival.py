@@ -283,3 +283,59 @@ def test_cox_sparse_input_fits_as_dense():
     sparse = L0CoxRegressor(alpha=0.01, random_state=0).fit(sp.csc_matrix(X), y)
     np.testing.assert_array_equal(dense.support_, sparse.support_)
     np.testing.assert_allclose(dense.coef_, sparse.coef_, atol=1e-6)
+
+
+def test_cox_baseline_is_breslows_estimate_summed_event_by_event():
+    time, event, w, _ = tied_survival(n=60)
+    X = np.random.default_rng(3).normal(size=(60, 3))
+    cox = L0CoxRegressor(alpha=0.0, random_state=0).fit(X, np.c_[time, event], w)
+    risk = np.exp(cox.predict(X))
+    event_times = np.unique(time[event > 0])
+    steps = [w[(time == t) & (event > 0)].sum() / np.sum(w * risk * (time >= t)) for t in event_times]
+    np.testing.assert_array_equal(cox.unique_times_, event_times)
+    np.testing.assert_allclose(cox.cum_baseline_hazard_, np.cumsum(steps), rtol=1e-10)
+
+    hazards = cox.predict_cumulative_hazard_function(X[:4], return_array=True)
+    np.testing.assert_allclose(hazards, risk[:4, None] * np.cumsum(steps), rtol=1e-10)
+    survival = cox.predict_survival_function(X[:4])
+    probe = np.r_[event_times[0] - 1.0, event_times, event_times[-1] + 5.0]
+    for fn, h in zip(survival, hazards, strict=True):
+        expected = np.r_[1.0, np.exp(-h), np.exp(-h[-1])]  # 1 before, last value after
+        np.testing.assert_allclose(fn(probe), expected, rtol=1e-10)
+        assert np.all(np.diff(fn(probe)) <= 0)
+
+
+def test_cox_survival_function_matches_lifelines():
+    lifelines = pytest.importorskip("lifelines")
+    import pandas as pd
+
+    X, y = cox_data(n=300)
+    X = X[:, [3, 11]]
+    frame = pd.DataFrame(X, columns=["a", "b"]).assign(T=y[:, 0], E=y[:, 1])
+    reference = lifelines.CoxPHFitter(baseline_estimation_method="breslow")
+    reference.fit(frame, "T", "E")
+    cox = L0CoxRegressor(alpha=0.0, weight_decay=0.0, ties="efron", random_state=0).fit(X, y)
+    np.testing.assert_allclose(cox.coef_, reference.params_.to_numpy(), atol=1e-3)
+    times = cox.unique_times_[[5, 50, 150]]  # event times: lifelines interpolates between
+    expected = reference.predict_survival_function(frame.iloc[:5], times=times).to_numpy().T
+    got = np.stack([fn(times) for fn in cox.predict_survival_function(X[:5])])
+    np.testing.assert_allclose(got, expected, atol=2e-3)
+
+
+def test_cox_cv_folds_are_stratified_by_event():
+    X, y = cox_data(n=200)
+    y[:, 1] = np.arange(200) % 5 == 0  # 20% events, in a regular pattern KFold would split unevenly
+    folds = L0CoxRegressorCV(cv=4)._folds(X, y)
+    assert [int(y[test, 1].sum()) for _, test in folds] == [10, 10, 10, 10]
+    cox = L0CoxRegressorCV(alphas=4, cv=4, random_state=0).fit(X, y)
+    assert cox.predict_survival_function(X[:2], return_array=True).shape == (2, 40)
+
+
+def test_cox_criteria_count_the_events_as_the_sample_size():
+    X, y = cox_data(n=400)
+    cox = L0CoxRegressor(alpha="bic", random_state=0).fit(X, y)
+    n_events = int(y[:, 1].sum())
+    assert n_events < 300
+    assert cox.alpha_ == pytest.approx(np.log(n_events) / (2 * len(X)))
+    ebic = L0CoxRegressor(random_state=0).fit(X, y)
+    assert ebic.alpha_ == pytest.approx((np.log(n_events) + 2 * np.log(15)) / (2 * len(X)))

@@ -339,3 +339,24 @@ def test_cox_criteria_count_the_events_as_the_sample_size():
     assert cox.alpha_ == pytest.approx(np.log(n_events) / (2 * len(X)))
     ebic = L0CoxRegressor(random_state=0).fit(X, y)
     assert ebic.alpha_ == pytest.approx((np.log(n_events) + 2 * np.log(15)) / (2 * len(X)))
+
+
+@pytest.mark.filterwarnings("ignore::sklearn_l0.AllFeaturesPrunedWarning")
+def test_cox_in_scikit_survival_scorers():
+    metrics = pytest.importorskip("sksurv.metrics")
+    from sksurv.util import Surv
+
+    X, y = cox_data(n=300)
+    records = Surv.from_arrays(y[:, 1].astype(bool), y[:, 0])
+    times = np.quantile(y[:, 0], [0.2, 0.4, 0.6])
+    grid = {"estimator__alpha": [0.3, "ebic"]}  # 0.3 keeps no feature
+    for scorer, empty in [
+        (metrics.as_integrated_brier_score_scorer(L0CoxRegressor(random_state=0), times), None),
+        (metrics.as_concordance_index_ipcw_scorer(L0CoxRegressor(random_state=0)), 0.5),
+        (metrics.as_cumulative_dynamic_auc_scorer(L0CoxRegressor(random_state=0), times), 0.5),
+    ]:
+        search = GridSearchCV(scorer, grid, cv=3).fit(X, records)
+        assert search.best_params_ == {"estimator__alpha": "ebic"}
+        scores = search.cv_results_["mean_test_score"]
+        if empty is not None:
+            assert scores[0] == pytest.approx(empty) and scores[1] > 0.65

@@ -44,7 +44,9 @@ from .grid import GatedLinearStack
 from .groups import GROUP_ATTRS_DOC, GROUPS_DOC, FeatureGroups, resolve_groups
 from .linear_model import (
     _BASELINE_ATTRS_DOC,
+    _POISSON_TRAINING_PARAMS_DOC,
     _TRAINING_PARAMS_DOC,
+    POISSON_LEARNING_RATE,
     L0Classifier,
     L0CoxRegressor,
     L0PoissonRegressor,
@@ -710,7 +712,7 @@ class L0PoissonRegressorCV(PoissonOutputsMixin, RegressorMixin, _L0LinearCV):
     score-test gain of one feature over the intercept-only model.
 
     Parameters
-    ----------{_CV_PARAMS_DOC}{_TRAINING_PARAMS_DOC}
+    ----------{_CV_PARAMS_DOC}{_POISSON_TRAINING_PARAMS_DOC}
     Attributes
     ----------
     coef_ : ndarray of shape (n_features_in_,)
@@ -725,6 +727,51 @@ class L0PoissonRegressorCV(PoissonOutputsMixin, RegressorMixin, _L0LinearCV):
 
     _plain_class = L0PoissonRegressor
     _multi_output = False
+
+    def __init__(
+        self,
+        *,
+        alphas=20,
+        eps: float = 1e-3,
+        cv=5,
+        scoring=None,
+        groups=None,
+        penalty_factor=None,
+        weight_decay: float = 1e-3,
+        fit_intercept: bool = True,
+        refit: bool = True,
+        max_iter: int = 1000,
+        tol: float = 1e-4,
+        n_iter_no_change: int = 50,
+        learning_rate: float = POISSON_LEARNING_RATE,
+        batch_size: int | str = "auto",
+        temperature: float = BETA,
+        device="auto",
+        random_state=None,
+        verbose: int = 0,
+        n_threads: int | None = None,
+    ) -> None:
+        super().__init__(
+            alphas=alphas,
+            eps=eps,
+            cv=cv,
+            scoring=scoring,
+            groups=groups,
+            penalty_factor=penalty_factor,
+            weight_decay=weight_decay,
+            fit_intercept=fit_intercept,
+            refit=refit,
+            max_iter=max_iter,
+            tol=tol,
+            n_iter_no_change=n_iter_no_change,
+            learning_rate=learning_rate,
+            batch_size=batch_size,
+            temperature=temperature,
+            device=device,
+            random_state=random_state,
+            verbose=verbose,
+            n_threads=n_threads,
+        )
 
     def _fold_targets(self, plain, y, fold_weights, full):
         return [plain._prepare_target(y, w) for w in fold_weights.T]

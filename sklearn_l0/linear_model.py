@@ -544,6 +544,24 @@ def _without(doc: str, *names: str) -> str:
     return "".join(kept)
 
 
+POISSON_LEARNING_RATE = 0.02
+"""The Poisson models' default Adam step: smaller than the others' 0.05 for the exp link."""
+
+_POISSON_TRAINING_PARAMS_DOC = _TRAINING_PARAMS_DOC.replace(
+    """    learning_rate : float, default=0.05
+        Step size of the Adam optimizer.
+""",
+    f"""    learning_rate : float, default={POISSON_LEARNING_RATE}
+        Step size of the Adam optimizer; smaller than the other models' 0.05
+        because the log link amplifies steps: a step moves every open
+        coefficient at once, so ``X @ coef`` by up to ``learning_rate``
+        times the sum of a row's ``|x|``, and ``exp`` of that. With more
+        candidates than rows 0.05 can leave every gate open or diverge
+        where 0.02 settles (``benchmarks/README.md``).
+""",
+)
+
+
 class L0PoissonRegressor(PoissonOutputsMixin, RegressorMixin, _L0LinearModel):
     __doc__ = f"""Poisson regression (log link) with L0-regularized feature selection.
 
@@ -554,7 +572,7 @@ class L0PoissonRegressor(PoissonOutputsMixin, RegressorMixin, _L0LinearModel):
     ``sample_weight=exposure``).
 
     Parameters
-    ----------{_GLM_ALPHA_DOC}{_COUNT_DOC}{GROUPS_DOC}{_TRAINING_PARAMS_DOC}\
+    ----------{_GLM_ALPHA_DOC}{_COUNT_DOC}{GROUPS_DOC}{_POISSON_TRAINING_PARAMS_DOC}\
     warm_start : bool, default=False
         Start from the gates and coefficients of the previous fit.
 
@@ -599,7 +617,7 @@ class L0PoissonRegressor(PoissonOutputsMixin, RegressorMixin, _L0LinearModel):
         max_iter: int = 1000,
         tol: float = 1e-4,
         n_iter_no_change: int = 50,
-        learning_rate: float = 0.05,
+        learning_rate: float = POISSON_LEARNING_RATE,
         batch_size: int | str = "auto",
         temperature: float = BETA,
         device="auto",

@@ -455,8 +455,12 @@ def _best_move(problem, support, index, cost, fixed, objective, keep_count, adds
     that best fit the residual is evaluated; swaps replace each of the
     :data:`MAX_SWAPS` gates whose drop costs least by the :data:`MAX_SWAPS`
     outside gates that best fit the residual without it (so a correlated
-    neighbour of a kept feature can take its place). A move costs at most
-    ``|support| + MAX_CANDIDATES + MAX_SWAPS**2`` fits.
+    neighbour of a kept feature can take its place). Where several single
+    drops each lower the objective, they are also tried together, then the
+    better half of them, and so on: from a support far too large (gates that
+    had not settled) one move can then remove many gates, each move still
+    taken only if its exact objective is the lowest. A move costs at most
+    ``|support| + log2 |support| + MAX_CANDIDATES + MAX_SWAPS**2`` fits.
     """
     inside = np.flatnonzero(support)
     outside = np.flatnonzero(~support)
@@ -491,6 +495,13 @@ def _best_move(problem, support, index, cost, fixed, objective, keep_count, adds
     pool_cols = np.flatnonzero(np.isin(index, pool))
     Z_pool, pool_gates = problem.columns(pool_cols), index[pool_cols]
     moves = [] if keep_count else [(v, moved(out=d)) for d, v, _ in drops]
+    if not keep_count:  # drops that each lower the objective, tried together (best half, ...)
+        helpful = [d for d, v, _ in sorted(drops, key=lambda drop: drop[1]) if v < current - 1e-9]
+        while len(helpful) > 1:
+            trial = support.copy()
+            trial[helpful] = False
+            moves.append((evaluate(trial, Z_in, in_gates)[0], trial))
+            helpful = helpful[: len(helpful) // 2]
     trials = [moved(into=a) for a in candidates] if adds and not keep_count else []
     trials += [moved(d, a) for d, a in swaps]
     moves += [(evaluate(t, Z_pool, pool_gates)[0], t) for t in trials]

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import pickle
+import warnings
 
 import numpy as np
 import pytest
 import scipy.sparse as sp
 import torch
 from sklearn.base import clone
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import d2_tweedie_score
 from sklearn.model_selection import GridSearchCV, cross_val_score
 from sklearn.pipeline import make_pipeline
@@ -291,7 +293,9 @@ def test_cox_baseline_is_breslows_estimate_summed_event_by_event():
     cox = L0CoxRegressor(alpha=0.0, random_state=0).fit(X, np.c_[time, event], w)
     risk = np.exp(cox.predict(X))
     event_times = np.unique(time[event > 0])
-    steps = [w[(time == t) & (event > 0)].sum() / np.sum(w * risk * (time >= t)) for t in event_times]
+    steps = [
+        w[(time == t) & (event > 0)].sum() / np.sum(w * risk * (time >= t)) for t in event_times
+    ]
     np.testing.assert_array_equal(cox.unique_times_, event_times)
     np.testing.assert_allclose(cox.cum_baseline_hazard_, np.cumsum(steps), rtol=1e-10)
 
@@ -360,3 +364,13 @@ def test_cox_in_scikit_survival_scorers():
         scores = search.cv_results_["mean_test_score"]
         if empty is not None:
             assert scores[0] == pytest.approx(empty) and scores[1] > 0.65
+
+
+def test_poisson_with_more_candidates_than_rows_finds_the_support():
+    rng = np.random.RandomState(0)
+    X = rng.randn(200, 400)
+    y = rng.poisson(np.exp(0.3 + 0.5 * X[:, 10] - 0.5 * X[:, 20] + 0.4 * X[:, 30]))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)  # the gates settle in max_iter
+        reg = L0PoissonRegressor(random_state=0).fit(X, y)
+    np.testing.assert_array_equal(np.flatnonzero(reg.support_), [10, 20, 30])

@@ -183,3 +183,18 @@ def test_the_accelerator_path_reaches_the_same_subsets(task, monkeypatch):
         assert isinstance(problem_.w, torch.Tensor) == (ops is _TorchOnCPU)
         reached.append((moves, open_gates(layer)))
     assert reached[0] == reached[1]
+
+
+def test_a_support_far_too_large_shrinks_in_a_few_moves(monkeypatch):
+    rng = np.random.RandomState(0)
+    X = rng.randn(200, 60)
+    y = X[:, :3] @ np.array([1.0, -1.0, 0.8]) + 0.5 * rng.randn(200)
+    w = np.ones(200)
+    target = regression_target(y, w, center=True, profiled=True)
+    layer = layer_open_on(range(60), 60, l0=criterion_price("ebic", 200, 60))
+    calls = []
+    best_move = search._best_move
+    monkeypatch.setattr(search, "_best_move", lambda *a: calls.append(1) or best_move(*a))
+    polish_support(layer, X, column_stats(X, w), target, w, keep_count=False)
+    assert open_gates(layer) == [0, 1, 2]
+    assert len(calls) <= 6  # one drop at a time would take 57 moves

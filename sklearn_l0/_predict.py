@@ -346,7 +346,7 @@ class CoxOutputsMixin:
 
         Returns
         -------
-        cum_hazard : ndarray of :class:`StepFunction` of shape (n_samples,), or \
+        cum_hazard : ndarray of StepFunction of shape (n_samples,), or \
 ndarray of shape (n_samples, n_unique_times)
             As scikit-survival's models: step functions of time (``fn(t)``;
             0 before the first event time, the last value after the last),
@@ -371,7 +371,7 @@ ndarray of shape (n_samples, n_unique_times)
 
         Returns
         -------
-        survival : ndarray of :class:`StepFunction` of shape (n_samples,), or \
+        survival : ndarray of StepFunction of shape (n_samples,), or \
 ndarray of shape (n_samples, n_unique_times)
             As scikit-survival's models: step functions of time (``fn(t)``;
             1 before the first event time, the last value after the last),

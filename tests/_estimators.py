@@ -87,7 +87,7 @@ CHECKED = [
     StabilitySelection(L0Regressor(max_iter=300, device="cpu"), alphas=5, n_resamples=6),
     L0PoissonRegressor(alpha=0.01, device="cpu"),  # the default "ebic" has no partial_fit
     L0CoxRegressor(device="cpu"),
-    L0PoissonRegressorCV(alphas=4, cv=3, max_iter=300, device="cpu"),
+    L0PoissonRegressorCV(alphas=4, cv=3, device="cpu"),  # settled gates: weights = repeats
     L0CoxRegressorCV(alphas=4, cv=3, max_iter=300, device="cpu"),
 ]
 """Every public estimator, for ``parametrize_with_checks`` (defaults; shorter CV grids),

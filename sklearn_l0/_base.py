@@ -245,13 +245,14 @@ class L0BaseEstimator(DocLinkMixin, BaseEstimator):
             data, validation = data.split(
                 target.y, self._validation_fraction, seed, stratify=not self._y_numeric
             )
+        size = self._sample_size(target)
         module = self._build_module(
             X.shape[1],
             target.n_outputs,
             generator,
             input_offset(X, x_std, device),
-            self._strength(X.shape[0], features.n_candidates, self._sample_size(target)),
-            self._feature_options(features, X.shape[0], device, self._sample_size(target)),
+            self._strength(X.shape[0], features.n_candidates, size),
+            self._feature_options(features, X.shape[0], device, size),
         ).to(device)
         warm = self._load_module_state(module, incremental, target.n_outputs)
         options = self._train_options(X.shape[0])
